@@ -1,0 +1,173 @@
+"""What the registry knows about each plugin and feature: problems and feature records."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, replace
+from typing import Any
+
+from ._manifest import Feature
+
+__all__ = ["FeatureRecord", "Problem", "ProblemKind", "Status"]
+
+
+class ProblemKind(str, enum.Enum):
+    """Every way a plugin or feature can fail to load. Each has a fix in :data:`FIXES`."""
+
+    SYNTAX_ERROR = "syntax-error"
+    IMPORT_ERROR = "import-error"
+    BAD_ENTRY_POINT = "bad-entry-point"
+    INVALID_HOOKIMPL = "invalid-hookimpl"
+    HOOK_ERROR = "hook-error"
+    NO_FEATURES = "no-features"
+    NOT_A_FEATURE = "not-a-feature"
+    INVALID_MANIFEST = "invalid-manifest"
+    RESERVED_NAME = "reserved-name"
+    DUPLICATE_NAME = "duplicate-name"
+    MISSING_REQUIREMENT = "missing-requirement"
+    UNMET_REQUIREMENT = "unmet-requirement"
+    IMPLEMENTATION_ERROR = "implementation-error"
+    MISSING_EXPORT = "missing-export"
+    BLOCKED = "blocked"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+FIXES: dict[ProblemKind, str] = {
+    ProblemKind.SYNTAX_ERROR: "fix the syntax error in the plugin module, or uninstall {dist}",
+    ProblemKind.IMPORT_ERROR: (
+        "install what the plugin module imports, upgrade {dist}, or uninstall it"
+    ),
+    ProblemKind.BAD_ENTRY_POINT: (
+        "the 'fledge' entry point of {dist} must name an importable module "
+        "('package.module'); fix its pyproject.toml and reinstall"
+    ),
+    ProblemKind.INVALID_HOOKIMPL: (
+        "rename or fix the @fledge.hookimpl function so that it matches a hook in "
+        "fledge.hookspecs (see `fledge info` docs: 'Hook reference')"
+    ),
+    ProblemKind.HOOK_ERROR: "report it to the maintainers of {dist}, or uninstall it",
+    ProblemKind.NO_FEATURES: "make the plugin's fledge_features hook return its Feature list",
+    ProblemKind.NOT_A_FEATURE: (
+        "make fledge_features return a list of fledge.Feature objects"
+    ),
+    ProblemKind.INVALID_MANIFEST: "correct the field in the plugin's Feature(...) manifest",
+    ProblemKind.RESERVED_NAME: "rename the feature: that name belongs to the host",
+    ProblemKind.DUPLICATE_NAME: (
+        "uninstall one of the two distributions, or block one with FLEDGE_PLUGINS_BLOCK"
+    ),
+    ProblemKind.MISSING_REQUIREMENT: "pip install '{requirement}'",
+    ProblemKind.UNMET_REQUIREMENT: "pip install '{requirement}'",
+    ProblemKind.IMPLEMENTATION_ERROR: (
+        "install what the feature's module imports, or upgrade {dist}"
+    ),
+    ProblemKind.MISSING_EXPORT: (
+        "the feature's manifest lists a name its module does not define: fix 'exports' or "
+        "the module, or upgrade {dist}"
+    ),
+    ProblemKind.BLOCKED: "remove it from {switch} to load it",
+}
+
+
+class Status(str, enum.Enum):
+    """Whether a feature can be used."""
+
+    OK = "ok"
+    INCOMPATIBLE = "incompatible"  # a requirement is missing or at the wrong version
+    BROKEN = "broken"  # its implementation failed to import or lacks an export
+    BLOCKED = "blocked"  # the user's switches keep it out
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing that went wrong while discovering or loading a plugin or feature.
+
+    Attributes:
+        kind: what went wrong.
+        plugin: the entry point name of the plugin.
+        distribution: the distribution that ships it, or None when unknown.
+        version: that distribution's version, or None when unknown.
+        feature: the feature concerned, when the problem is about one feature.
+        reason: what happened, in a sentence (with the original error's text).
+        fix: what the user can do about it.
+    """
+
+    kind: ProblemKind
+    plugin: str
+    distribution: str | None
+    version: str | None
+    reason: str
+    fix: str
+    feature: str | None = None
+
+    @property
+    def is_error(self) -> bool:
+        """False for problems the user asked for (blocked plugins)."""
+        return self.kind is not ProblemKind.BLOCKED
+
+    @property
+    def subject(self) -> str:
+        """``plugin 'x' (dist fledge-x 0.2)``, plus the feature when there is one."""
+        dist = f" (dist {self.distribution} {self.version or '?'})" if self.distribution else ""
+        feature = f", feature {self.feature!r}" if self.feature else ""
+        return f"plugin {self.plugin!r}{dist}{feature}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {
+            "kind": self.kind.value,
+            "plugin": self.plugin,
+            "distribution": self.distribution,
+            "version": self.version,
+            "feature": self.feature,
+            "reason": self.reason,
+            "fix": self.fix,
+        }
+
+    def __str__(self) -> str:
+        return f"{self.subject}: {self.reason} (fix: {self.fix})"
+
+
+@dataclass(frozen=True)
+class FeatureRecord:
+    """A feature as the registry holds it: the manifest plus where it came from and its status.
+
+    Attributes:
+        feature: the manifest.
+        plugin: the entry point name of the plugin that declared it.
+        distribution: the distribution that ships the plugin.
+        version: that distribution's version.
+        status: whether it can be used.
+        problem: why not, when ``status`` is not ``ok``.
+    """
+
+    feature: Feature
+    plugin: str
+    distribution: str | None
+    version: str | None
+    status: Status = Status.OK
+    problem: Problem | None = None
+
+    @property
+    def name(self) -> str:
+        return self.feature.name
+
+    def with_problem(self, status: Status, problem: Problem) -> FeatureRecord:
+        return replace(self, status=status, problem=problem)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The keys of ``fledge list --json``: every manifest field plus provenance."""
+        out = self.feature.to_dict()
+        out.update(
+            plugin=self.plugin,
+            distribution=self.distribution,
+            version=self.version,
+            status=self.status.value,
+            problem=None if self.problem is None else self.problem.to_dict(),
+            import_path=self.feature.import_path,
+        )
+        return out
