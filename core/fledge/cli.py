@@ -62,6 +62,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("name", help="feature name, as in `fledge list`")
     p.add_argument("demo_args", nargs=argparse.REMAINDER, help="arguments for the demo")
     p.set_defaults(run=_cmd_demo)
+
+    p = sub.add_parser("new", help="scaffold a third-party plugin package for a new feature")
+    p.add_argument("name", help="feature name (a Python identifier)")
+    p.add_argument("--directory", "-d", default=None,
+                   help="where to create the package (default: ./fledge-<name>)")
+    p.add_argument("--force", action="store_true", help="write into an existing, non-empty folder")
+    p.add_argument("--json", action="store_true", help="print the created files as JSON")
+    p.set_defaults(run=_cmd_new)
     return parser
 
 
@@ -191,6 +199,12 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     demo = getattr(importlib.import_module(module_name), function)
     result = demo(list(args.demo_args))
     return int(result or 0)
+
+
+def _cmd_new(args: argparse.Namespace) -> int:
+    from ._scaffold import scaffold_command
+
+    return scaffold_command(args)
 
 
 if __name__ == "__main__":
