@@ -68,7 +68,7 @@ _LAZY = {
 }
 
 _registry_lock = threading.Lock()
-_registry: Registry | None = None
+_default_registry: Registry | None = None
 
 
 def __getattr__(name: str) -> Any:
@@ -87,14 +87,14 @@ def __dir__() -> list[str]:
 
 def get_registry() -> Registry:
     """The process-wide registry of installed features, created on first call."""
-    global _registry
-    if _registry is None:
+    global _default_registry
+    if _default_registry is None:
         with _registry_lock:
-            if _registry is None:
+            if _default_registry is None:
                 from ._registry import Registry
 
-                _registry = Registry()
-    return _registry
+                _default_registry = Registry()
+    return _default_registry
 
 
 def set_registry(registry: Registry | None) -> Registry | None:
@@ -103,7 +103,7 @@ def set_registry(registry: Registry | None) -> Registry | None:
     Tests use it, through the ``fledge_registry`` fixture, to load plugins from sample
     folders without touching the installed ones.
     """
-    global _registry
+    global _default_registry
     with _registry_lock:
-        previous, _registry = _registry, registry
+        previous, _default_registry = _default_registry, registry
     return previous

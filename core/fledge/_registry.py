@@ -207,7 +207,8 @@ class Registry:
                 impl.function(feature=record.feature, module=module)
             except Exception as exc:  # noqa: BLE001 - a listener never stops a feature loading
                 self._problems.append(self._plugin_problem(
-                    ProblemKind.HOOK_ERROR, impl.plugin_name, self._plugin_dists.get(impl.plugin_name),
+                    ProblemKind.HOOK_ERROR, impl.plugin_name,
+                    self._plugin_dists.get(impl.plugin_name),
                     f"its fledge_feature_loaded hook raised {_describe(exc)}",
                 ))
 

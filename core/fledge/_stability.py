@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sys
 import threading
 import warnings
@@ -195,7 +196,40 @@ def warn_feature_used(
         _already_warned.add(key)
 
 
+_ACTIONS = ("default", "error", "ignore", "always", "module", "once")
+
+
+def apply_warning_options(options: list[str]) -> None:
+    """Apply the ``-W``/``PYTHONWARNINGS`` options that name a fledge warning category.
+
+    Python reads ``-W`` before third-party packages are importable, so it drops
+    ``-W ignore::fledge.ExperimentalWarning`` (printing "Invalid -W option ignored") while
+    keeping the text in ``sys.warnoptions``. ``import fledge`` applies those options itself,
+    in order, with the interpreter's rules, so the documented spelling works.
+    """
+    categories = {cls.__name__: cls for cls in (
+        FledgeWarning, ExperimentalWarning, FeaturePromotedWarning, FeatureDeprecatedWarning
+    )}
+    for option in options:
+        parts = [part.strip() for part in option.split(":")] + [""] * 5
+        action, message, category, module, lineno = parts[:5]
+        owner, _, class_name = category.rpartition(".")
+        if owner.partition(".")[0] != "fledge" or class_name not in categories:
+            continue
+        matches = [a for a in _ACTIONS if action and a.startswith(action)]
+        if len(matches) != 1 or (lineno and not lineno.isdigit()):
+            continue  # Python already reported the malformed option
+        warnings.filterwarnings(
+            matches[0], message, categories[class_name],
+            (re.escape(module) + r"\Z") if module else "", int(lineno or 0),
+        )
+
+
 def _reset_warned() -> None:
     """Forget which features already warned (for tests)."""
     with _lock:
         _already_warned.clear()
+
+
+if sys.warnoptions:
+    apply_warning_options(sys.warnoptions)

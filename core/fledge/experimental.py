@@ -94,7 +94,7 @@ class _ExperimentalFinder(importlib.abc.MetaPathFinder):
             return None
         feature_name, _, rest = fullname[len(_PREFIX):].partition(".")
         registry = _registry()
-        record = registry.get(feature_name)  # FeatureNotFoundError is a ModuleNotFoundError
+        registry.get(feature_name)  # raises FeatureNotFoundError, a ModuleNotFoundError
         if not rest:
             spec = importlib.machinery.ModuleSpec(fullname, _FeatureLoader(feature_name))
             spec.submodule_search_locations = []

@@ -43,7 +43,7 @@ class PluginSite:
             modules: source of each module; ``pkg`` becomes ``pkg/__init__.py`` when a
                 ``pkg.sub`` module is also given.
             entry_points: entry point name to value in the ``fledge`` group; by default one
-                entry point per top-level module, named after it.
+                entry point, named after the first module given, pointing at it.
             version: the distribution's version.
 
         Returns:
@@ -60,7 +60,8 @@ class PluginSite:
             path.write_text(textwrap.dedent(source))
             self._modules.add(parts[0])
         if entry_points is None:
-            entry_points = {n: n for n in modules if "." not in n}
+            first = next(iter(modules))
+            entry_points = {first: first}
         info = self.root / f"{dist.replace('-', '_')}-{version}.dist-info"
         info.mkdir(exist_ok=True)
         (info / "METADATA").write_text(
@@ -76,6 +77,19 @@ class PluginSite:
         _reset_warned()
         return Registry(path=[str(self.root)], environ=environ or {})
 
+    def install(self, environ: Mapping[str, str] | None = None) -> Registry:
+        """Build a registry over this site and make it the process-wide one.
+
+        ``fledge.experimental`` then resolves through it. Feature modules imported through
+        an earlier registry are forgotten first.
+        """
+        from .. import set_registry
+
+        registry = self.registry(environ)
+        forget_experimental_modules()
+        set_registry(registry)
+        return registry
+
     def _unload(self) -> None:
         import importlib
 
@@ -90,3 +104,15 @@ class PluginSite:
         self._unload()
         if str(self.root) in sys.path:
             sys.path.remove(str(self.root))
+
+
+def forget_experimental_modules() -> None:
+    """Drop every ``fledge.experimental.<name>`` module so the next import resolves anew."""
+    for name in list(sys.modules):
+        if name.startswith("fledge.experimental."):
+            del sys.modules[name]
+    experimental = sys.modules.get("fledge.experimental")
+    if experimental is not None:
+        for name, value in list(vars(experimental).items()):
+            if isinstance(value, experimental.FeatureModule):
+                delattr(experimental, name)

@@ -1,0 +1,373 @@
+"""The feature catalogue's pages, rendered from registry records (no mkdocs import here).
+
+Every value that comes from a plugin (summary, owners, distribution, links, problem reasons)
+is someone else's text: it is HTML-escaped before it reaches a page, and the pages put it
+inside raw HTML blocks so that Markdown never reinterprets it either.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ._manifest import Stage, field_docs
+from ._records import FIXES, FeatureRecord, Problem, ProblemKind, Status
+
+__all__ = [
+    "Readiness",
+    "UNKNOWN",
+    "load_readiness",
+    "manifest_fields_table",
+    "problem_kinds_table",
+    "render_feature",
+    "render_index",
+]
+
+_PASS = frozenset({"pass", "passed", "ok", "ready", "success", "succeeded", "true"})
+_FAIL = frozenset({"fail", "failed", "failure", "error", "not ready", "not-ready", "not_ready",
+                   "false"})
+
+
+@dataclass(frozen=True)
+class Check:
+    """One check of a readiness report, as the catalogue shows it."""
+
+    name: str
+    outcome: str
+    message: str = ""
+    fix: str = ""
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """Whether ``promote check`` last found a feature ready: ``ready``, ``not ready``, ``unknown``."""
+
+    state: str
+    detail: str = ""
+    checks: tuple[Check, ...] = ()
+
+
+UNKNOWN = Readiness("unknown", "no `promote check --format json` report for it")
+
+
+def load_readiness(path: Path) -> dict[str, Readiness]:
+    """Read the verdicts of a ``promote check --format json`` output file.
+
+    The file is read defensively: a list of per-feature objects, an object mapping names to
+    verdicts, or an object holding either under ``features``, ``results`` or ``verdicts``.
+    Entries it cannot make sense of are left out (their features show ``unknown``).
+
+    Raises:
+        OSError: the file cannot be read.
+        ValueError: it is not JSON, or holds neither a list nor an object.
+    """
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"it is not valid JSON ({exc})") from None
+    for key in ("features", "results", "verdicts"):
+        if isinstance(data, dict) and isinstance(data.get(key), (list, dict)):
+            data = data[key]
+            break
+    if isinstance(data, list):
+        pairs = [(_entry_name(item), item) for item in data if isinstance(item, dict)]
+    elif isinstance(data, dict):
+        pairs = list(data.items())
+    else:
+        raise ValueError(f"it holds a JSON {type(data).__name__}, not a list or an object")
+    found: dict[str, Readiness] = {}
+    for name, verdict in pairs:
+        if isinstance(name, str) and name:
+            readiness = _readiness(verdict)
+            if readiness is not None:
+                found[name] = readiness
+    return found
+
+
+def _entry_name(item: Mapping[str, Any]) -> object:
+    return item.get("feature", item.get("name"))
+
+
+def _outcome(value: object) -> str | None:
+    """``pass``, ``fail``, or the value's own word (``skip``...), from a bool or a string."""
+    if isinstance(value, bool):
+        return "pass" if value else "fail"
+    if isinstance(value, str) and value.strip():
+        word = value.strip().lower()
+        return "pass" if word in _PASS else "fail" if word in _FAIL else word
+    return None
+
+
+def _readiness(verdict: object) -> Readiness | None:
+    if not isinstance(verdict, dict):
+        outcome = _outcome(verdict)
+        return None if outcome is None else Readiness(_state(outcome))
+    checks = tuple(_checks(verdict.get("checks")))
+    outcome = None
+    for key in ("ready", "passed", "ok", "verdict", "status", "result", "outcome"):
+        outcome = _outcome(verdict.get(key))
+        if outcome is not None:
+            break
+    if outcome is None and checks:
+        outcome = "fail" if any(c.outcome == "fail" for c in checks) else "pass"
+    if outcome is None:
+        return None
+    detail = ""
+    if checks:
+        passed = sum(c.outcome == "pass" for c in checks)
+        failed = sum(c.outcome == "fail" for c in checks)
+        detail = f"{passed} passed, {failed} failed, {len(checks) - passed - failed} other"
+    return Readiness(_state(outcome), detail, checks)
+
+
+def _state(outcome: str) -> str:
+    return {"pass": "ready", "fail": "not ready"}.get(outcome, "unknown")
+
+
+def _checks(value: object) -> Iterable[Check]:
+    if not isinstance(value, (dict, list)):
+        return
+    items = value.items() if isinstance(value, dict) else enumerate(value)
+    for key, check in items:
+        if isinstance(check, dict):
+            name = check.get("name", check.get("check", key))
+            outcome = next((o for o in (_outcome(check.get(k)) for k in
+                                        ("status", "outcome", "result", "passed", "ok"))
+                            if o is not None), "unknown")
+            yield Check(str(name), outcome, str(check.get("message") or ""),
+                        str(check.get("fix") or ""))
+        else:
+            yield Check(str(key), _outcome(check) or "unknown")
+
+
+# -- rendering --------------------------------------------------------------------------------
+
+_STYLE = """<style>
+.fledge-badge{display:inline-block;padding:0 .5em;border-radius:.8em;font-size:.75em;
+font-weight:700;line-height:1.6;white-space:nowrap;color:#fff;background:#757575}
+.fledge-badge--experimental{background:#e65100}.fledge-badge--stable{background:#2e7d32}
+.fledge-badge--deprecated{background:#b71c1c}.fledge-badge--ready{background:#2e7d32}
+.fledge-badge--not-ready{background:#c62828}.fledge-badge--unknown{background:#757575}
+#fledge-features tr[hidden]{display:none}
+</style>"""
+
+# Small and dependency-free: filters rows by their data-stage, and reads/writes the choice as
+# `#stage=...` so a filtered view can be linked to.
+_SCRIPT = """<script>
+(function () {
+  function setup() {
+    var select = document.getElementById("fledge-stage");
+    var table = document.getElementById("fledge-features");
+    if (!select || !table || select.dataset.ready) { return; }
+    select.dataset.ready = "1";
+    var rows = table.querySelectorAll("tbody tr");
+    var count = document.getElementById("fledge-count");
+    function apply(stage) {
+      var shown = 0;
+      rows.forEach(function (row) {
+        var match = stage === "all" || row.getAttribute("data-stage") === stage;
+        row.hidden = !match;
+        if (match) { shown += 1; }
+      });
+      count.textContent = shown + " of " + rows.length + " features shown";
+    }
+    var asked = /(?:^|[#&?])stage=([a-z]+)/.exec(location.hash + "&" + location.search.slice(1));
+    if (asked && select.querySelector('option[value="' + asked[1] + '"]')) {
+      select.value = asked[1];
+    }
+    select.addEventListener("change", function () {
+      var hash = select.value === "all" ? "" : "#stage=" + select.value;
+      history.replaceState(null, "", location.pathname + location.search + hash);
+      apply(select.value);
+    });
+    apply(select.value);
+  }
+  if (window.document$ && window.document$.subscribe) { window.document$.subscribe(setup); }
+  else if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", setup);
+  } else { setup(); }
+})();
+</script>"""
+
+
+def _e(value: object) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _badge(kind: str, text: str, title: str = "") -> str:
+    css = kind.replace(" ", "-")
+    tip = f' title="{_e(title)}"' if title else ""
+    return f'<span class="fledge-badge fledge-badge--{_e(css)}"{tip}>{_e(text)}</span>'
+
+
+def _dist(record: FeatureRecord) -> str:
+    if record.distribution is None:
+        return "unknown"
+    return f"{record.distribution} {record.version or ''}".strip()
+
+
+def render_index(
+    records: list[FeatureRecord],
+    problems: list[Problem],
+    readiness: Mapping[str, Readiness],
+    link: Callable[[str], str],
+    *,
+    title: str = "Feature catalogue",
+) -> str:
+    """The catalogue's index page (Markdown with raw HTML blocks).
+
+    Args:
+        records: the registry's features.
+        problems: the registry's problems; plugins that failed to load are listed.
+        readiness: verdicts by feature name; a feature without one shows ``unknown``.
+        link: the URL of a feature's page relative to the index, given its name.
+        title: the page title.
+    """
+    stages = [stage.value for stage in Stage]
+    options = "".join(f'<option value="{s}">{s}</option>' for s in ["all", *stages])
+    rows = []
+    for record in records:
+        feature = record.feature
+        ready = readiness.get(record.name, UNKNOWN)
+        status = "" if record.status is Status.OK else (
+            " " + _badge("unknown", record.status.value,
+                         record.problem.reason if record.problem else ""))
+        rows.append(
+            f'<tr data-stage="{_e(feature.stage.value)}" data-feature="{_e(record.name)}">'
+            f'<td><a href="{_e(link(record.name))}"><code>{_e(record.name)}</code></a>{status}'
+            f"<br><small>{_e(feature.summary)}</small></td>"
+            f"<td>{_badge(feature.stage.value, feature.stage.value)}</td>"
+            f"<td>{_e(feature.since)}</td>"
+            f"<td>{_e(', '.join(feature.owners) or '-')}</td>"
+            f"<td>{_e(_dist(record))}</td>"
+            f"<td>{_badge(ready.state, ready.state, ready.detail)}</td></tr>"
+        )
+    body = "\n".join(rows) or '<tr><td colspan="6">No features are installed.</td></tr>'
+    parts = [
+        f"# {title}\n",
+        f"Every feature installed where this site was built: {len(records)} in all. "
+        "Pick a stage to filter the table; each name opens the feature's page.\n",
+        '<div class="fledge-catalogue">\n' + _STYLE + "\n"
+        f'<p><label for="fledge-stage">Stage</label> <select id="fledge-stage">{options}'
+        f'</select> <span id="fledge-count">{len(records)} of {len(records)} features shown'
+        "</span></p>\n"
+        '<table id="fledge-features">\n<thead><tr><th>Feature</th><th>Stage</th>'
+        "<th>Since</th><th>Owners</th><th>Distribution</th><th>Readiness</th></tr></thead>\n"
+        f"<tbody>\n{body}\n</tbody>\n</table>\n</div>\n",
+        _SCRIPT + "\n",
+    ]
+    if problems:
+        parts.append(_problems_block(problems))
+    return "\n".join(parts)
+
+
+def _problems_block(problems: list[Problem]) -> str:
+    rows = "\n".join(
+        f"<tr><td><code>{_e(p.kind.value)}</code></td><td>{_e(p.subject)}</td>"
+        f"<td>{_e(p.reason)}</td><td>{_e(p.fix)}</td></tr>"
+        for p in problems
+    )
+    return (
+        "## Plugins that did not load\n\n"
+        "Found where the site was built; `fledge doctor` explains each.\n\n"
+        "<table>\n<thead><tr><th>Kind</th><th>Plugin</th><th>Why</th><th>Fix</th></tr></thead>\n"
+        f"<tbody>\n{rows}\n</tbody>\n</table>\n"
+    )
+
+
+def render_feature(
+    record: FeatureRecord,
+    readiness: Readiness,
+    *,
+    index_url: str,
+    docs_url: str | None = None,
+) -> str:
+    """One feature's page: metadata, import path, requirements, links, readiness.
+
+    Args:
+        record: the feature's registry record.
+        readiness: its last ``promote check`` verdict, or :data:`UNKNOWN`.
+        index_url: the catalogue index's URL relative to this page.
+        docs_url: the URL of the feature's own docs page in this site, when it has one.
+    """
+    f = record.feature
+    rows: list[tuple[str, str]] = [
+        ("Summary", _e(f.summary)),
+        ("Stage", _badge(f.stage.value, f.stage.value)),
+        ("Import path", f"<code>{_e(f.import_path)}</code>"),
+        ("Exports", ", ".join(f"<code>{_e(name)}</code>" for name in f.exports)),
+        ("Since", _e(f.since)),
+        ("Owners", _e(", ".join(f.owners) or "-")),
+        ("Distribution", f"{_e(_dist(record))} (entry point <code>{_e(record.plugin)}</code>)"),
+        ("Status", _e(record.status.value) + (
+            f": {_e(record.problem.reason)} (fix: {_e(record.problem.fix)})"
+            if record.problem else "")),
+        ("Requires", ", ".join(f"<code>{_e(d)}{_e(s)}</code>" for d, s in f.requires.items())
+         or "nothing beyond fledge"),
+        ("Implementation", f"<code>{_e(f.module)}</code>"),
+    ]
+    if f.docs:
+        target = docs_url or (f.docs if f.docs.startswith(("http://", "https://")) else None)
+        rows.append(("Docs", f'<a href="{_e(target)}">{_e(f.docs)}</a>' if target
+                     else _e(f.docs)))
+    if f.tests:
+        rows.append(("Tests", ", ".join(f"<code>{_e(t)}</code>" for t in f.tests)))
+    for label, url in f.links.items():
+        rows.append((_e(label).capitalize(),
+                     f'<a href="{_e(url)}" rel="nofollow noopener">{_e(url)}</a>'))
+    if f.demo:
+        rows.append(("Demo", f"<code>fledge demo {_e(f.name)}</code>"))
+    for label, value in (("Stable path", f.stable_path), ("Promoted in", f.promoted_in),
+                         ("Removal", f.removal), ("Replacement", f.replacement)):
+        if value:
+            rows.append((label, _e(value)))
+    table = "\n".join(f"<tr><th>{label}</th><td>{value}</td></tr>" for label, value in rows)
+    usage = f"from {f.import_path} import {', '.join(f.exports)}"
+    parts = [
+        f"# {f.name}\n",
+        f'<div class="fledge-feature">\n{_STYLE}\n<table>\n{table}\n</table>\n</div>\n',
+        "## Usage\n",
+        f"```python\n{usage}\n```\n",
+        "## Readiness\n",
+        _readiness_block(readiness),
+        f'<p><a href="{_e(index_url)}">Back to the catalogue</a></p>\n',
+    ]
+    return "\n".join(parts)
+
+
+def _readiness_block(readiness: Readiness) -> str:
+    head = f"<p>{_badge(readiness.state, readiness.state)} {_e(readiness.detail)}</p>"
+    if not readiness.checks:
+        return f"<div>\n{head}\n</div>\n"
+    rows = "\n".join(
+        f"<tr><td><code>{_e(c.name)}</code></td><td>{_e(c.outcome)}</td>"
+        f"<td>{_e(c.message)}</td><td>{_e(c.fix)}</td></tr>"
+        for c in readiness.checks
+    )
+    return (f"<div>\n{head}\n<table>\n<thead><tr><th>Check</th><th>Outcome</th>"
+            f"<th>Message</th><th>Fix</th></tr></thead>\n<tbody>\n{rows}\n</tbody>\n"
+            "</table>\n</div>\n")
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def manifest_fields_table() -> str:
+    """A Markdown table of every manifest field and its description."""
+    lines = ["| Field | Meaning |", "| --- | --- |"]
+    lines += [f"| `{name}` | {_cell(doc)} |" for name, doc in field_docs().items()]
+    return "\n".join(lines)
+
+
+def problem_kinds_table() -> str:
+    """A Markdown table of every problem kind ``fledge doctor`` reports, with its fix."""
+    lines = ["| Kind | Fix `fledge doctor` suggests |", "| --- | --- |"]
+    words = {"dist": "the distribution", "requirement": "the requirement", "switch": "the switch"}
+    lines += [f"| `{kind.value}` | {_cell(FIXES[kind].format_map(words))} |"
+              for kind in ProblemKind]
+    return "\n".join(lines)
