@@ -33,6 +33,13 @@ if TYPE_CHECKING:
 
 __version__ = "0.1.0"
 
+# Tracebacks and reprs name the public home of these classes, not a private module.
+for _public in (FeatureNotFoundError, FeatureUnavailableError, FledgeError, ManifestError,
+                ReservedNameError, Feature, Stage, ExperimentalWarning,
+                FeatureDeprecatedWarning, FeaturePromotedWarning, FledgeWarning):
+    _public.__module__ = __name__
+del _public
+
 __all__ = [
     "ExperimentalWarning",
     "Feature",

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import manifest, plugin_source
 
 from fledge.cli import main
+
+from conftest import manifest, plugin_source
 
 IMPL = "thing = 1\n"
 LIST_KEYS = {"name", "stage", "summary", "since", "module", "exports", "owners",
