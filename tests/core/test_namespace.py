@@ -55,6 +55,14 @@ def test_import_forms(site):
     assert sorted(good.__all__) == ["other", "thing"]
 
 
+def test_from_namespace_import_feature(site):
+    site.install()
+    with pytest.warns(ExperimentalWarning) as record:
+        from fledge.experimental import good
+    assert good.thing == "a thing"
+    assert record[0].filename == __file__
+
+
 def test_attribute_access_imports_the_feature(site):
     site.install()
     import fledge.experimental
