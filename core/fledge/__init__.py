@@ -1,6 +1,6 @@
 """fledge: a home for experimental training features, and the tooling that promotes them.
 
-Plugin authors need :class:`Feature` and :data:`hookimpl`; users import features from
+Plugin authors need `Feature` and `hookimpl`; users import features from
 ``fledge.experimental.<name>``. ``import fledge`` stays light: the registry, pluggy and
 ``importlib.metadata`` load on first use, and torch never loads here.
 """

@@ -8,16 +8,14 @@ inside raw HTML blocks so that Markdown never reinterprets it either.
 from __future__ import annotations
 
 import html
-import json
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from collections.abc import Callable, Mapping
 
 from ._manifest import Stage, field_docs
+from ._readiness import UNKNOWN, Check, Readiness, load_readiness
 from ._records import FIXES, FeatureRecord, Problem, ProblemKind, Status
 
 __all__ = [
+    "Check",
     "Readiness",
     "UNKNOWN",
     "load_readiness",
@@ -26,123 +24,6 @@ __all__ = [
     "render_feature",
     "render_index",
 ]
-
-_PASS = frozenset({"pass", "passed", "ok", "ready", "success", "succeeded", "true"})
-_FAIL = frozenset({"fail", "failed", "failure", "error", "not ready", "not-ready", "not_ready",
-                   "false"})
-
-
-@dataclass(frozen=True)
-class Check:
-    """One check of a readiness report, as the catalogue shows it."""
-
-    name: str
-    outcome: str
-    message: str = ""
-    fix: str = ""
-
-
-@dataclass(frozen=True)
-class Readiness:
-    """Whether ``promote check`` last found a feature ready: ``ready``, ``not ready``, ``unknown``."""
-
-    state: str
-    detail: str = ""
-    checks: tuple[Check, ...] = ()
-
-
-UNKNOWN = Readiness("unknown", "no `promote check --format json` report for it")
-
-
-def load_readiness(path: Path) -> dict[str, Readiness]:
-    """Read the verdicts of a ``promote check --format json`` output file.
-
-    The file is read defensively: a list of per-feature objects, an object mapping names to
-    verdicts, or an object holding either under ``features``, ``results`` or ``verdicts``.
-    Entries it cannot make sense of are left out (their features show ``unknown``).
-
-    Raises:
-        OSError: the file cannot be read.
-        ValueError: it is not JSON, or holds neither a list nor an object.
-    """
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"it is not valid JSON ({exc})") from None
-    for key in ("features", "results", "verdicts"):
-        if isinstance(data, dict) and isinstance(data.get(key), (list, dict)):
-            data = data[key]
-            break
-    if isinstance(data, list):
-        pairs = [(_entry_name(item), item) for item in data if isinstance(item, dict)]
-    elif isinstance(data, dict):
-        pairs = list(data.items())
-    else:
-        raise ValueError(f"it holds a JSON {type(data).__name__}, not a list or an object")
-    found: dict[str, Readiness] = {}
-    for name, verdict in pairs:
-        if isinstance(name, str) and name:
-            readiness = _readiness(verdict)
-            if readiness is not None:
-                found[name] = readiness
-    return found
-
-
-def _entry_name(item: Mapping[str, Any]) -> object:
-    return item.get("feature", item.get("name"))
-
-
-def _outcome(value: object) -> str | None:
-    """``pass``, ``fail``, or the value's own word (``skip``...), from a bool or a string."""
-    if isinstance(value, bool):
-        return "pass" if value else "fail"
-    if isinstance(value, str) and value.strip():
-        word = value.strip().lower()
-        return "pass" if word in _PASS else "fail" if word in _FAIL else word
-    return None
-
-
-def _readiness(verdict: object) -> Readiness | None:
-    if not isinstance(verdict, dict):
-        outcome = _outcome(verdict)
-        return None if outcome is None else Readiness(_state(outcome))
-    checks = tuple(_checks(verdict.get("checks")))
-    outcome = None
-    for key in ("ready", "passed", "ok", "verdict", "status", "result", "outcome"):
-        outcome = _outcome(verdict.get(key))
-        if outcome is not None:
-            break
-    if outcome is None and checks:
-        outcome = "fail" if any(c.outcome == "fail" for c in checks) else "pass"
-    if outcome is None:
-        return None
-    detail = ""
-    if checks:
-        passed = sum(c.outcome == "pass" for c in checks)
-        failed = sum(c.outcome == "fail" for c in checks)
-        detail = f"{passed} passed, {failed} failed, {len(checks) - passed - failed} other"
-    return Readiness(_state(outcome), detail, checks)
-
-
-def _state(outcome: str) -> str:
-    return {"pass": "ready", "fail": "not ready"}.get(outcome, "unknown")
-
-
-def _checks(value: object) -> Iterable[Check]:
-    if not isinstance(value, (dict, list)):
-        return
-    items = value.items() if isinstance(value, dict) else enumerate(value)
-    for key, check in items:
-        if isinstance(check, dict):
-            name = check.get("name", check.get("check", key))
-            outcome = next((o for o in (_outcome(check.get(k)) for k in
-                                        ("status", "outcome", "result", "passed", "ok"))
-                            if o is not None), "unknown")
-            yield Check(str(name), outcome, str(check.get("message") or ""),
-                        str(check.get("fix") or ""))
-        else:
-            yield Check(str(key), _outcome(check) or "unknown")
-
 
 # -- rendering --------------------------------------------------------------------------------
 
@@ -290,7 +171,7 @@ def render_feature(
 
     Args:
         record: the feature's registry record.
-        readiness: its last ``promote check`` verdict, or :data:`UNKNOWN`.
+        readiness: its last ``promote check`` verdict, or `UNKNOWN`.
         index_url: the catalogue index's URL relative to this page.
         docs_url: the URL of the feature's own docs page in this site, when it has one.
     """
@@ -364,10 +245,35 @@ def manifest_fields_table() -> str:
     return "\n".join(lines)
 
 
+#: When each problem kind is recorded, in words, for the docs' table.
+PROBLEM_MEANINGS: dict[ProblemKind, str] = {
+    ProblemKind.SYNTAX_ERROR: "The plugin's module has a syntax error.",
+    ProblemKind.IMPORT_ERROR: "The plugin's module raised while being imported.",
+    ProblemKind.BAD_ENTRY_POINT: "The entry point names nothing importable, or not a module.",
+    ProblemKind.INVALID_HOOKIMPL: "A `@fledge.hookimpl` function matches no hook's name or "
+                                  "arguments.",
+    ProblemKind.HOOK_ERROR: "A hook implementation raised.",
+    ProblemKind.NO_FEATURES: "`fledge_features` returned an empty list.",
+    ProblemKind.NOT_A_FEATURE: "`fledge_features` returned something other than `Feature`s.",
+    ProblemKind.INVALID_MANIFEST: "A `Feature(...)` broke a field's rule.",
+    ProblemKind.RESERVED_NAME: "A feature took a name the host reserves.",
+    ProblemKind.DUPLICATE_NAME: "Two plugins declare a feature of the same name; the first "
+                                "one found keeps it.",
+    ProblemKind.MISSING_REQUIREMENT: "A distribution in `requires` is not installed.",
+    ProblemKind.UNMET_REQUIREMENT: "A distribution in `requires` is installed at a version "
+                                   "outside the specifier.",
+    ProblemKind.IMPLEMENTATION_ERROR: "The feature's implementation module raised on import.",
+    ProblemKind.MISSING_EXPORT: "The implementation lacks a name listed in `exports`.",
+    ProblemKind.BLOCKED: "A switch (`FLEDGE_PLUGINS_BLOCK`, `FLEDGE_PLUGINS_ALLOW`, "
+                         "`FLEDGE_DISABLE_PLUGIN_AUTOLOAD`) kept it out. A note, not an error.",
+}
+
+
 def problem_kinds_table() -> str:
     """A Markdown table of every problem kind ``fledge doctor`` reports, with its fix."""
-    lines = ["| Kind | Fix `fledge doctor` suggests |", "| --- | --- |"]
+    lines = ["| Kind | When | Fix `fledge doctor` suggests |", "| --- | --- | --- |"]
     words = {"dist": "the distribution", "requirement": "the requirement", "switch": "the switch"}
-    lines += [f"| `{kind.value}` | {_cell(FIXES[kind].format_map(words))} |"
+    lines += [f"| `{kind.value}` | {_cell(PROBLEM_MEANINGS[kind])} | "
+              f"{_cell(FIXES[kind].format_map(words))} |"
               for kind in ProblemKind]
     return "\n".join(lines)

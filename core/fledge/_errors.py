@@ -107,7 +107,7 @@ class FeatureUnavailableError(FledgeError, ImportError):
 
     Attributes:
         feature: the feature's name.
-        problem: the :class:`fledge.Problem` that explains why.
+        problem: the `fledge.Problem` that explains why.
     """
 
     def __init__(self, feature: str, problem: object, message: str) -> None:

@@ -204,7 +204,7 @@ class Feature:
     """The manifest of one feature: what it is, where it lives, how stable it is.
 
     Construct it in a plugin's ``fledge_features`` hook. Every field is validated when the
-    record is built; a bad value raises :class:`fledge.ManifestError` naming the field, the
+    record is built; a bad value raises `fledge.ManifestError` naming the field, the
     rule and the value.
 
     Example:

@@ -12,7 +12,7 @@ __all__ = ["FeatureRecord", "Problem", "ProblemKind", "Status"]
 
 
 class ProblemKind(str, enum.Enum):
-    """Every way a plugin or feature can fail to load. Each has a fix in :data:`FIXES`."""
+    """Every way a plugin or feature can fail to load. Each has a fix in `FIXES`."""
 
     SYNTAX_ERROR = "syntax-error"
     IMPORT_ERROR = "import-error"

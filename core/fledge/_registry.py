@@ -4,7 +4,7 @@ one broken plugin break the host.
 pluggy itself does not isolate failures (an entry point that fails to import raises out of
 ``load_setuptools_entrypoints``, and one raising implementation aborts a hook call), so the
 registry loads each entry point and calls each plugin's hook on its own, recording every
-failure as a :class:`Problem`.
+failure as a `Problem`.
 """
 
 from __future__ import annotations
@@ -123,7 +123,7 @@ class Registry:
 
     The registry loads lazily: nothing is imported until the first question. It imports each
     plugin's light module only; a feature's implementation module is imported by
-    :meth:`load`, on first use.
+    `load`, on first use.
 
     Args:
         path: search these folders for distributions instead of ``sys.path`` (tests use

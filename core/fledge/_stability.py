@@ -9,7 +9,7 @@ Silencing, from the broadest to the narrowest:
 * standard filters: ``warnings.filterwarnings("ignore", category=ExperimentalWarning)``,
   ``python -W ignore::fledge.ExperimentalWarning``, or pytest's
   ``filterwarnings = ["ignore::fledge.ExperimentalWarning"]``.
-* the :func:`silence_experimental` context manager.
+* the `silence_experimental` context manager.
 """
 
 from __future__ import annotations

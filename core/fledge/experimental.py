@@ -4,7 +4,7 @@
 ``fledge.experimental.X.Y`` and ``dir(fledge.experimental)`` all work. The feature's module
 is a light proxy: its implementation is imported on the first attribute access, so the
 import itself never pulls in torch. The first use emits the notice that fits the feature's
-stage (see :mod:`fledge._stability`).
+stage (see `fledge._stability`).
 """
 
 from __future__ import annotations

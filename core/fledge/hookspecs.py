@@ -1,7 +1,7 @@
 """The whole contract between fledge and its plugins: these hook specifications.
 
 A plugin is a module named by an entry point in the ``fledge`` group. It implements any of
-these hooks with functions decorated by :data:`fledge.hookimpl`; the host calls them. Hooks
+these hooks with functions decorated by `fledge.hookimpl`; the host calls them. Hooks
 are the only way a plugin talks to the host.
 
 Hooks are listed in the order of a feature's life: registration, loading, promotion.
@@ -35,7 +35,7 @@ def fledge_features() -> Sequence[Feature]:
     implementation is imported: keep the module that holds this hook light (no torch).
 
     Returns:
-        The plugin's :class:`fledge.Feature` manifests. Each name must be unique across
+        The plugin's `fledge.Feature` manifests. Each name must be unique across
         every installed plugin; a second plugin claiming a taken name is recorded as a
         problem and its feature is not registered. Anything that is not a ``Feature`` is
         recorded as a problem too; the plugin's other features still load.
@@ -67,7 +67,7 @@ def fledge_promote_checks() -> Sequence[Any]:
     """Contribute readiness checks to ``promote check``.
 
     Returns:
-        Check objects as :mod:`fledge_promote` defines them (a ``name``, a
+        Check objects as `fledge_promote` defines them (a ``name``, a
         ``description`` and a ``run(context)`` method returning a result). Their names must
         not clash with the built-in checks'.
     """
@@ -78,7 +78,7 @@ def fledge_promote_docs_formats() -> Sequence[Any]:
     """Contribute documentation navigation formats to ``promote``.
 
     Returns:
-        Docs-format objects as :mod:`fledge_promote` defines them (a ``name`` used in the
+        Docs-format objects as `fledge_promote` defines them (a ``name`` used in the
         ``docs_format`` configuration key, and methods to find and move a page's
         navigation entry).
     """

@@ -8,7 +8,7 @@ import pytest
 
 from fledge.cli import main
 
-from conftest import manifest, plugin_source
+from sample_plugins import manifest, plugin_source
 
 IMPL = "thing = 1\n"
 LIST_KEYS = {"name", "stage", "summary", "since", "module", "exports", "owners",

@@ -18,7 +18,7 @@ from fledge import (
     silence_experimental,
 )
 
-from conftest import manifest, plugin_source
+from sample_plugins import manifest, plugin_source
 
 IMPL = "thing = 'a thing'\nother = 42\n"
 

@@ -11,7 +11,7 @@ import pytest
 import fledge
 from fledge import FeatureUnavailableError, ProblemKind, Status
 
-from conftest import manifest, plugin_source
+from sample_plugins import manifest, plugin_source
 
 IMPL = "thing = 'a thing'\n"
 

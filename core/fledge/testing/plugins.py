@@ -14,9 +14,9 @@ from .._stability import _reset_warned
 class PluginSite:
     """A folder of installed-looking distributions, and registries that see only it.
 
-    Each :meth:`add` writes a distribution's modules and its ``*.dist-info`` folder (with
-    ``METADATA`` and ``entry_points.txt``), as pip would. :meth:`registry` builds a
-    :class:`fledge.Registry` over the folder. :meth:`close` unloads what the site imported.
+    Each `add` writes a distribution's modules and its ``*.dist-info`` folder (with
+    ``METADATA`` and ``entry_points.txt``), as pip would. `registry` builds a
+    `fledge.Registry` over the folder. `close` unloads what the site imported.
 
     Args:
         root: an empty folder to write the distributions into.

@@ -1,4 +1,4 @@
-"""Shared helpers for the host's tests: manifests as source text for sample plugins."""
+"""Helpers for the host's tests: manifests and plugin modules as source text for sample plugins."""
 
 from __future__ import annotations
 
