@@ -284,3 +284,15 @@ def test_built_in_features_load_through_entry_points_like_third_party_ones():
     record = registry.get("bema_for_ref_model")
     assert (record.plugin, record.distribution) == ("bema_for_ref_model", "fledge")
     assert record.feature.module == "fledge_plugins.bema_for_ref_model.api"
+
+
+def test_every_problem_kind_has_a_test_and_a_fix():
+    from pathlib import Path
+
+    from fledge._records import FIXES
+
+    source = Path(__file__).read_text()
+    for kind in ProblemKind:
+        assert f"ProblemKind.{kind.name}" in source.replace(
+            "def test_every_problem_kind", ""), f"no test triggers {kind}"
+        assert kind in FIXES
