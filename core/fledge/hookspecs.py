@@ -66,10 +66,17 @@ def fledge_feature_loaded(feature: Feature, module: ModuleType) -> None:
 def fledge_promote_checks() -> Sequence[Any]:
     """Contribute readiness checks to ``promote check``.
 
+    Called once per ``promote`` run. Each implementation is called on its own: one that
+    raises, or returns something that is not a check, is reported as an ``error`` result
+    and the other checks still run.
+
     Returns:
-        Check objects as `fledge_promote` defines them (a ``name``, a
-        ``description`` and a ``run(context)`` method returning a result). Their names must
-        not clash with the built-in checks'.
+        Objects following :class:`fledge_promote.Check`: a ``name`` (kebab-case, unique,
+        not one of the built-in checks'), a one-line ``description``, and a
+        ``run(context: fledge_promote.CheckContext) -> fledge_promote.CheckResult`` method.
+        ``context`` holds the repository, its ``[tool.fledge.promote]`` configuration, the
+        feature and a ``progress`` callable; the result is pass, fail (with a fix) or skip,
+        with a one-line reason. A ``run`` that raises becomes an ``error`` result.
     """
 
 
@@ -78,7 +85,10 @@ def fledge_promote_docs_formats() -> Sequence[Any]:
     """Contribute documentation navigation formats to ``promote``.
 
     Returns:
-        Docs-format objects as `fledge_promote` defines them (a ``name`` used in the
-        ``docs_format`` configuration key, and methods to find and move a page's
-        navigation entry).
+        Objects following :class:`fledge_promote.DocsFormat`: a ``name`` (the value of the
+        ``docs_format`` configuration key) and the methods ``page_ref(config, page)``,
+        ``sections(nav, ref)``, ``move_entry(nav, ref, source, target)``,
+        ``remove_entry(nav, ref)`` and ``add_notice(page, title, body)``, each taking and
+        returning text. The built-in ``mkdocs`` and ``doc-builder`` formats take precedence
+        over a contributed format of the same name.
     """

@@ -62,7 +62,7 @@ def parse(text: str, page: str) -> list[Block]:
     i = 0
     while i < len(lines):
         line = lines[i]
-        mark = _MARK.search(line)
+        mark = _MARK.fullmatch(line.strip())  # a mark is a line of its own
         fence = _FENCE.match(line)
         if pending is not None and not fence:
             raise MarkError(f"{page}:{pending[0]}: a skip-run mark must be on the line right "

@@ -1,0 +1,213 @@
+"""Applying a plan all or nothing: a journal first, then the changes, then the journal goes.
+
+Before touching anything, the original bytes of every path the plan touches (and git's
+index) are copied into ``.fledge-promote-journal/`` inside the repository. If applying
+fails, the journal puts everything back. If the process dies, the journal stays, every
+later run refuses to start, and ``promote --recover`` undoes the interrupted run (or, when
+every change had been made, just finishes it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ._errors import ApplyError, RefusedError
+from ._plan import Plan
+from ._repo import JOURNAL_DIR, Repo
+
+__all__ = ["apply_plan", "recover", "journal_exists", "CRASH_VARIABLE"]
+
+#: Test-only hook: ``FLEDGE_PROMOTE_CRASH_AFTER=N`` kills the process (SIGKILL) after the
+#: N-th change, so that the tests can prove a killed run is recoverable.
+CRASH_VARIABLE = "FLEDGE_PROMOTE_CRASH_AFTER"
+
+
+@dataclass(frozen=True)
+class RecoveryResult:
+    """What ``promote --recover`` did: ``nothing``, ``undone`` or ``finished``."""
+
+    outcome: str
+    action: str | None = None
+    feature: str | None = None
+    restored: int = 0
+
+    def to_dict(self) -> dict:
+        return {"outcome": self.outcome, "action": self.action, "feature": self.feature,
+                "restored": self.restored}
+
+
+def journal_exists(repo: Repo) -> bool:
+    return (repo.root / JOURNAL_DIR / "journal.json").exists()
+
+
+def _git_index(repo: Repo) -> Path | None:
+    if not repo.is_git:
+        return None
+    out = repo.git("rev-parse", "--git-path", "index", check=False)
+    if not out:
+        return None
+    path = Path(out.strip())
+    return path if path.is_absolute() else repo.root / path
+
+
+def _write_json_atomic(path: Path, data: dict) -> None:
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, indent=1)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+def _new_dirs(repo: Repo, paths: list[str]) -> list[str]:
+    """Folders that applying will create (deepest first), so undoing can remove them."""
+    found = set()
+    for rel in paths:
+        parent = Path(rel).parent
+        while parent != Path(".") and not (repo.root / parent).exists():
+            found.add(parent.as_posix())
+            parent = parent.parent
+    return sorted(found, key=lambda p: -p.count("/"))
+
+
+def _begin(repo: Repo, plan: Plan) -> dict:
+    for rel in plan.touched():
+        repo.safe_path(rel)  # refuses anything outside the repository before any write
+    journal_dir = repo.root / JOURNAL_DIR
+    backups = journal_dir / "files"
+    backups.mkdir(parents=True, exist_ok=False)
+    entries = []
+    for number, rel in enumerate(plan.touched()):
+        path = repo.root / rel
+        entry = {"path": rel, "backup": None, "mode": None}
+        if path.is_file():
+            backup = backups / str(number)
+            shutil.copy2(path, backup)
+            entry.update(backup=backup.name, mode=path.stat().st_mode & 0o7777)
+        entries.append(entry)
+    index = _git_index(repo)
+    if index is not None and index.exists():
+        shutil.copy2(index, journal_dir / "index")
+    journal = {"state": "applying", "action": plan.action, "feature": plan.feature,
+               "entries": entries, "new_dirs": _new_dirs(repo, plan.touched()),
+               "git_index": index is not None and index.exists()}
+    _write_json_atomic(journal_dir / "journal.json", journal)
+    return journal
+
+
+def apply_plan(repo: Repo, plan: Plan, progress: Callable[[str], None] = lambda s: None) -> None:
+    """Carry out ``plan``, all or nothing.
+
+    Raises:
+        RefusedError: a journal from an interrupted run exists, or the plan has failures.
+        ApplyError: something failed midway; the tree was restored.
+    """
+    if journal_exists(repo):
+        raise RefusedError(f"an interrupted run left {JOURNAL_DIR}/; run `promote --recover` "
+                           "first")
+    if plan.failures:
+        raise RefusedError("the plan has files that could not be rewritten: "
+                           + "; ".join(plan.failures))
+    journal = _begin(repo, plan)
+    crash_after = int(os.environ.get(CRASH_VARIABLE, "0") or 0)
+    done = 0
+
+    def step() -> None:
+        nonlocal done
+        done += 1
+        if crash_after and done >= crash_after:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    try:
+        tracked = set((repo.git("ls-files", "-z", check=False) or "").split("\0")) \
+            if repo.is_git else set()
+        progress(f"moving {len(plan.moves)} files")
+        for old, new in plan.moves:
+            (repo.root / new).parent.mkdir(parents=True, exist_ok=True)
+            if old in tracked:
+                repo.git("mv", old, new)
+            else:
+                os.replace(repo.root / old, repo.root / new)
+            step()
+        progress(f"writing {len(plan.writes)} files")
+        for rel, text in plan.writes.items():
+            path = repo.safe_path(rel)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            step()
+        for rel in plan.deletes:
+            if rel in tracked:
+                repo.git("rm", "-q", "--", rel)
+            elif (repo.root / rel).exists():
+                (repo.root / rel).unlink()
+            step()
+        journal["state"] = "committed"
+        _write_json_atomic(repo.root / JOURNAL_DIR / "journal.json", journal)
+        step()
+    except Exception as exc:  # noqa: BLE001 - anything at all: put the tree back
+        restored = _undo(repo, journal)
+        raise ApplyError(
+            f"applying failed ({type(exc).__name__}: {exc}); "
+            + ("the tree was restored to its state before the run" if restored
+               else f"restoring failed too: {JOURNAL_DIR}/ is kept, run `promote --recover`"),
+            restored=restored,
+        ) from exc
+    shutil.rmtree(repo.root / JOURNAL_DIR)
+
+
+def _undo(repo: Repo, journal: dict) -> bool:
+    journal_dir = repo.root / JOURNAL_DIR
+    try:
+        for entry in reversed(journal["entries"]):
+            path = repo.root / entry["path"]
+            if entry["backup"] is None:
+                if path.is_file() or path.is_symlink():
+                    path.unlink()
+            else:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(journal_dir / "files" / entry["backup"], path)
+                os.chmod(path, entry["mode"])
+        for folder in journal["new_dirs"]:
+            path = repo.root / folder
+            if path.is_dir():
+                shutil.rmtree(path / "__pycache__", ignore_errors=True)
+                if not any(path.iterdir()):
+                    path.rmdir()
+        if journal.get("git_index"):
+            index = _git_index(repo)
+            if index is not None:
+                shutil.copy2(journal_dir / "index", index)
+    except OSError:
+        return False
+    shutil.rmtree(journal_dir)
+    return True
+
+
+def recover(repo: Repo) -> RecoveryResult:
+    """Finish or undo an interrupted run, from its journal.
+
+    A run that had made every change (state ``committed``) is finished: the journal is
+    removed. Any other is undone: every touched path gets its original bytes back, created
+    files and folders go, and git's index is restored.
+    """
+    path = repo.root / JOURNAL_DIR / "journal.json"
+    if not path.exists():
+        if (repo.root / JOURNAL_DIR).exists():  # died while writing backups: nothing changed
+            shutil.rmtree(repo.root / JOURNAL_DIR)
+            return RecoveryResult("undone")
+        return RecoveryResult("nothing")
+    journal = json.loads(path.read_text(encoding="utf-8"))
+    if journal["state"] == "committed":
+        shutil.rmtree(repo.root / JOURNAL_DIR)
+        return RecoveryResult("finished", journal["action"], journal["feature"])
+    if not _undo(repo, journal):
+        raise ApplyError(f"could not restore every file; {JOURNAL_DIR}/ is kept for another "
+                         "try", restored=False)
+    return RecoveryResult("undone", journal["action"], journal["feature"],
+                          len(journal["entries"]))

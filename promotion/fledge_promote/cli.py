@@ -1,0 +1,266 @@
+"""The ``promote`` command.
+
+``promote check NAME|--all``, ``promote NAME [--apply]``, ``promote deprecate NAME --removal
+VERSION``, ``promote retire NAME``, ``promote --recover``. Exit status: 0 ready / done,
+1 not ready / refused / failed and restored, 2 usage or configuration error (or a crash).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from ._apply import apply_plan, journal_exists, recover
+from ._checks import CheckContext, collect_checks, run_checks
+from ._config import load_config
+from ._errors import ApplyError, ConfigError, PlanError, RefusedError, UsageError
+from ._features import find_feature, list_features
+from ._lifecycle import plan_deprecation, plan_retirement
+from ._plan import Plan
+from ._planner import plan_promotion
+from ._repo import JOURNAL_DIR, Repo
+from ._report import FORMATS, render
+from ._testrun import run_tests
+
+__all__ = ["main"]
+
+_SUBCOMMANDS = ("check", "deprecate", "retire")
+
+
+def _progress(quiet: bool) -> Callable[[str], None]:
+    def emit(line: str) -> None:
+        if not quiet:
+            print(line, file=sys.stderr, flush=True)
+
+    return emit
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--root", default=".", help="the repository root (default: .)")
+    parser.add_argument("--quiet", "-q", action="store_true", help="no progress lines")
+
+
+def _parsers() -> dict[str, argparse.ArgumentParser]:
+    check = argparse.ArgumentParser(prog="promote check",
+                                    description="Is a feature ready for promotion?")
+    check.add_argument("name", nargs="?", help="the feature (omit with --all)")
+    check.add_argument("--all", action="store_true", help="check every experimental feature")
+    check.add_argument("--format", choices=FORMATS, default="table", help="output format")
+    check.add_argument("--json", action="store_true", help="same as --format json")
+    check.add_argument("--only", action="append", default=[], metavar="CHECK",
+                       help="run only this check (repeatable)")
+    _common(check)
+
+    promote = argparse.ArgumentParser(
+        prog="promote", description="Promote an experimental feature into the stable namespace "
+        "(dry run by default). Also: promote check|deprecate|retire ... (see `promote check -h`).")
+    promote.add_argument("name", nargs="?", help="the feature to promote")
+    promote.add_argument("--apply", action="store_true", help="carry the plan out")
+    promote.add_argument("--force", action="store_true", help="apply even if checks fail")
+    promote.add_argument("--allow-dirty", action="store_true",
+                         help="apply even with uncommitted changes")
+    promote.add_argument("--recover", action="store_true",
+                         help="finish or undo a run that was interrupted")
+    promote.add_argument("--json", action="store_true", help="print the result as JSON")
+    promote.add_argument("--no-diff", action="store_true", help="print the summary only")
+    _common(promote)
+
+    deprecate = argparse.ArgumentParser(prog="promote deprecate",
+                                        description="Deprecate a stable feature.")
+    deprecate.add_argument("name")
+    deprecate.add_argument("--removal", required=True, help="the version that removes it")
+    deprecate.add_argument("--replacement", help="what to use instead")
+    retire = argparse.ArgumentParser(prog="promote retire",
+                                     description="Remove an experimental feature for good.")
+    retire.add_argument("name")
+    retire.add_argument("--replacement", help="what to use instead")
+    for parser in (deprecate, retire):
+        parser.add_argument("--apply", action="store_true", help="carry the plan out")
+        parser.add_argument("--allow-dirty", action="store_true")
+        parser.add_argument("--json", action="store_true")
+        parser.add_argument("--no-diff", action="store_true")
+        _common(parser)
+    return {"check": check, "promote": promote, "deprecate": deprecate, "retire": retire}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``promote`` command line; return its exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = argv[0] if argv and argv[0] in _SUBCOMMANDS else "promote"
+    parser = _parsers()[command]
+    try:
+        args = parser.parse_args(argv[1:] if command != "promote" else argv)
+    except SystemExit as exit_:
+        return 2 if exit_.code else 0
+    try:
+        return {"check": _check, "promote": _promote, "deprecate": _lifecycle,
+                "retire": _lifecycle}[command](args, command)
+    except (ConfigError, UsageError) as exc:
+        print(f"promote: error: {exc}", file=sys.stderr)
+        return 2
+    except (RefusedError, PlanError) as exc:
+        print(f"promote: refused: {exc}", file=sys.stderr)
+        return 1
+    except ApplyError as exc:
+        print(f"promote: {exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        return 0
+    except Exception:  # noqa: BLE001 - a crash is exit status 2, with the traceback
+        traceback.print_exc()
+        print("promote: internal error (above); please report it", file=sys.stderr)
+        return 2
+
+
+def _open(args: argparse.Namespace):
+    repo = Repo(Path(args.root))
+    config, _ = load_config(repo.root)
+    return repo, config
+
+
+def _check(args: argparse.Namespace, _command: str) -> int:
+    if bool(args.name) == bool(args.all):
+        raise UsageError("name one feature, or pass --all")
+    fmt = "json" if args.json else args.format
+    repo, config = _open(args)
+    reports = check_features(repo, config, [args.name] if args.name else None, args.only,
+                             _progress(args.quiet))
+    print(render(reports, fmt))
+    return 0 if all(r.ready for r in reports) else 1
+
+
+def check_features(repo, config, names, only=(), progress=lambda s: None):
+    """Run the checks on ``names`` (every experimental feature when None)."""
+    names = names if names is not None else list_features(repo, config)
+    checks, problems = collect_checks(config)
+    if only:
+        unknown = set(only) - {c.name for c in checks}
+        if unknown:
+            raise UsageError(f"unknown check(s) {', '.join(sorted(unknown))}; known: "
+                             f"{', '.join(c.name for c in checks)}")
+        checks = [c for c in checks if c.name in only]
+    reports = []
+    for name in names:
+        info = find_feature(repo, config, name)
+        context = CheckContext(repo, config, info, progress)
+        progress(f"checking {name}: {len(checks)} checks")
+        report = run_checks(context, checks, lambda r, n=name: progress(
+            f"  {n}: {r.check}: {r.verdict} ({r.duration:.1f} s)"))
+        report.results.extend(problems)
+        reports.append(report)
+    return reports
+
+
+def _print_plan(plan: Plan, args: argparse.Namespace) -> None:
+    if args.json:
+        return
+    if not args.no_diff:
+        sys.stdout.write(plan.diff())
+        print()
+    print("\n".join(plan.summary()))
+
+
+def _promote(args: argparse.Namespace, _command: str) -> int:
+    repo = Repo(Path(args.root))
+    if args.recover:
+        result = recover(repo)
+        if args.json:
+            print(json.dumps(result.to_dict()))
+        else:
+            print({"nothing": "nothing to recover: no interrupted run",
+                   "undone": f"undid the interrupted {result.action or ''} run; the tree is as "
+                             "it was before it",
+                   "finished": f"the interrupted {result.action} run had completed; its journal "
+                               "is removed"}[result.outcome])
+        return 0
+    if not args.name:
+        raise UsageError("name a feature to promote (or use check, deprecate, retire, "
+                         "--recover); see promote -h")
+    _refuse_journal(repo)
+    repo, config = _open(args)
+    progress = _progress(args.quiet)
+    info = find_feature(repo, config, args.name)
+    plan = plan_promotion(repo, config, info, progress)
+    _print_plan(plan, args)
+    output = {"plan": plan.to_dict(), "applied": False}
+    status = 0 if not plan.failures else 1
+    if args.apply:
+        _refuse_dirty(repo, args)
+        reports = check_features(repo, config, [info.name], progress=progress)
+        output["checks"] = reports[0].to_dict()
+        if not reports[0].ready:
+            failing = [r.check for r in reports[0].results if r.verdict.value in ("fail", "error")]
+            if not args.force:
+                if not args.json:
+                    print(render(reports, "table"))
+                raise RefusedError(f"{info.name} is not ready ({', '.join(failing)} failed); "
+                                   "fix them or pass --force")
+            progress(f"--force: applying although {', '.join(failing)} failed")
+        apply_plan(repo, plan, progress)
+        output["applied"] = True
+        status = _rerun_tests(repo, config, plan, progress, output, args)
+    elif not args.json:
+        print("dry run: nothing was written; add --apply to carry it out")
+    if args.json:
+        print(json.dumps(output, indent=2))
+    return status
+
+
+def _rerun_tests(repo, config, plan, progress, output, args) -> int:
+    tests = [t for t in plan.test_paths if (repo.root / t).exists()]
+    if not tests:
+        output["tests_after"] = None
+        return 0
+    progress(f"running the moved tests at their new place: {', '.join(tests)}")
+    run = run_tests(repo, config, tests, progress=progress)
+    output["tests_after"] = run.to_dict()
+    ok = not (run.failed or run.errors or run.timed_out) and run.passed > 0
+    if not args.json:
+        print(f"applied. tests at the new place: {run.counts()} "
+              f"({'pass' if ok else 'FAIL'})")
+    return 0 if ok else 1
+
+
+def _refuse_journal(repo: Repo) -> None:
+    if journal_exists(repo):
+        raise RefusedError(f"an interrupted run left {JOURNAL_DIR}/ in {repo.root}; run "
+                           "`promote --recover` first")
+
+
+def _refuse_dirty(repo: Repo, args: argparse.Namespace) -> None:
+    dirty = repo.dirty_paths()
+    if dirty and not args.allow_dirty:
+        shown = ", ".join(dirty[:5]) + (" ..." if len(dirty) > 5 else "")
+        raise RefusedError(f"the git tree has uncommitted changes ({shown}); commit or stash "
+                           "them, or pass --allow-dirty")
+
+
+def _lifecycle(args: argparse.Namespace, command: str) -> int:
+    repo, config = _open(args)
+    _refuse_journal(repo)
+    progress = _progress(args.quiet)
+    if command == "deprecate":
+        info = find_feature(repo, config, args.name, stage="stable")
+        plan = plan_deprecation(repo, config, info, args.removal, args.replacement, progress)
+    else:
+        info = find_feature(repo, config, args.name)
+        plan = plan_retirement(repo, config, info, args.replacement, progress)
+    _print_plan(plan, args)
+    if args.apply:
+        _refuse_dirty(repo, args)
+        apply_plan(repo, plan, progress)
+        if not args.json:
+            print(f"applied: {command} {info.name}")
+    elif not args.json:
+        print("dry run: nothing was written; add --apply to carry it out")
+    if args.json:
+        print(json.dumps({"plan": plan.to_dict(), "applied": args.apply}, indent=2))
+    return 1 if plan.failures else 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

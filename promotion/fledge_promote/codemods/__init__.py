@@ -1,0 +1,25 @@
+"""The promote rewrites, one LibCST codemod command per module, and the runner for them."""
+
+from ._runner import CodemodResult, run_commands
+from .add_deprecation_warning import DEPRECATION_MARKER, AddDeprecationWarningCommand
+from .add_exports import AddExportsCommand, ExportClashError, submodule_of
+from .fix_relative_imports import FixRelativeImportsCommand
+from .rewrite_docstring_references import RewriteDocstringReferencesCommand
+from .rewrite_dotted_strings import RewriteDottedStringsCommand
+from .rewrite_imports import RewriteImportsCommand
+from .update_manifest import UpdateManifestCommand
+
+__all__ = [
+    "DEPRECATION_MARKER",
+    "AddDeprecationWarningCommand",
+    "AddExportsCommand",
+    "CodemodResult",
+    "ExportClashError",
+    "FixRelativeImportsCommand",
+    "RewriteDocstringReferencesCommand",
+    "RewriteDottedStringsCommand",
+    "RewriteImportsCommand",
+    "UpdateManifestCommand",
+    "run_commands",
+    "submodule_of",
+]

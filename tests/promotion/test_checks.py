@@ -1,0 +1,111 @@
+"""Checks: isolation of crashing and contributed checks, the output formats, exit statuses."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+
+from promote_helpers import promote
+
+from fledge_promote import CheckResult, Verdict, render
+from fledge_promote._checks import CheckContext, FeatureReport, collect_checks, run_checks
+from fledge_promote._config import PromoteConfig
+from fledge_promote._features import FeatureInfo
+
+PLUGIN = """
+import fledge
+from fledge_promote import CheckResult, Verdict
+
+class Crashes:
+    name = "always-crashes"
+    description = "raises"
+    def run(self, context):
+        raise RuntimeError("boom")
+
+class Licence:
+    name = "licence"
+    description = "has a licence header"
+    def run(self, context):
+        return CheckResult("licence", Verdict.PASS, f"{context.feature.name} has one")
+
+@fledge.hookimpl
+def fledge_features():
+    return [fledge.Feature(name="extra", summary="s", module="extra_checks", exports=("x",),
+                           since="0.1.0")]
+
+@fledge.hookimpl
+def fledge_promote_checks():
+    return [Crashes(), Licence(), "not a check"]
+"""
+
+BROKEN = """
+import fledge
+
+@fledge.hookimpl
+def fledge_features():
+    return [fledge.Feature(name="broken", summary="s", module="broken_checks", exports=("x",),
+                           since="0.1.0")]
+
+@fledge.hookimpl
+def fledge_promote_checks():
+    raise ValueError("hook exploded")
+"""
+
+
+def test_fledge_promote_checks(fledge_site, tmp_path):
+    """Contributed checks run beside the built-ins; crashing ones stay isolated."""
+    fledge_site.add("fledge-extra", {"extra_checks": PLUGIN})
+    fledge_site.add("fledge-broken", {"broken_checks": BROKEN})
+    fledge_site.install()
+    config = PromoteConfig(skip_checks=("tests-pass", "coverage", "docs-examples"))
+    checks, problems = collect_checks(config)
+    names = [c.name for c in checks]
+    assert "licence" in names and "always-crashes" in names and "tests-pass" not in names
+    reasons = " | ".join(p.reason for p in problems)
+    assert "returned str from fledge_promote_checks" in reasons
+    assert "its fledge_promote_checks hook raised ValueError: hook exploded" in reasons
+
+    from fledge_promote import Repo
+
+    info = FeatureInfo("demo", "pkg.demo", "pkg/demo", "experimental", ("x",), "pkg.demo")
+    report = run_checks(CheckContext(Repo(tmp_path), config, info), checks)
+    by_name = {r.check: r for r in report.results}
+    assert by_name["always-crashes"].verdict is Verdict.ERROR
+    assert "RuntimeError: boom" in by_name["always-crashes"].reason
+    assert by_name["licence"].verdict is Verdict.PASS  # ran after the crash
+    assert not report.ready
+
+
+def test_output_formats():
+    reports = [FeatureReport("foo", [
+        CheckResult("tests-pass", Verdict.FAIL, "1 passed, 1 failed", "fix: it, now",
+                    file="tests/test_foo.py", line=3),
+        CheckResult("api-stable", Verdict.SKIP, "no tag"),
+        CheckResult("manifest", Verdict.PASS, "complete"),
+    ])]
+    table = render(reports, "table")
+    assert "foo: NOT READY" in table and "fix: fix: it, now" in table
+    data = json.loads(render(reports, "json"))
+    assert data["ready"] is False and data["features"][0]["results"][0]["line"] == 3
+    github = render(reports, "github").splitlines()
+    assert github[0] == ("::warning file=tests/test_foo.py,line=3,title=promote tests-pass "
+                         "(foo)::1 passed, 1 failed Fix: fix: it%2C now".replace("%2C", ","))
+    assert github[1].startswith("::notice title=promote api-stable (foo)::no tag")
+    assert github[2] == "foo: not ready (1 passed, 1 failed, 1 skipped, 0 errors)"
+    suite = ET.fromstring(render(reports, "junit")).find("testsuite")
+    assert suite.get("failures") == "1" and suite.get("skipped") == "1"
+    assert suite.find("testcase[@name='tests-pass']/failure") is not None
+
+
+def test_exit_statuses(trl_repo):
+    assert promote(trl_repo, "check", "foo", "--only", "manifest", "-q").returncode == 0
+    assert promote(trl_repo, "check", "nope", "-q").returncode == 2
+    assert promote(trl_repo, "check", "-q").returncode == 2
+    assert promote(trl_repo, "check", "foo", "--only", "bogus", "-q").returncode == 2
+    missing = promote(trl_repo, "check", "foo", "--only", "tests-exist", "--json", "-q")
+    assert missing.returncode == 0
+    (trl_repo / "tests/experimental/test_foo_trainer.py").unlink()
+    failing = promote(trl_repo, "check", "foo", "--only", "tests-exist", "--json", "-q")
+    assert failing.returncode == 1
+    result = json.loads(failing.stdout)["features"][0]["results"][0]
+    assert result["verdict"] == "fail" and "no test files found" in result["reason"]
