@@ -100,7 +100,8 @@ class DocsExamplesCheck:
             try:
                 done = subprocess.run(
                     [sys.executable, "-c", _DRIVER, str(data), context.config.examples_setup],
-                    cwd=tmp, capture_output=True, text=True, env=subprocess_env(repo, context.config),
+                    cwd=tmp, capture_output=True, text=True,
+                    env=subprocess_env(repo, context.config),
                     timeout=context.config.examples_timeout)
             except subprocess.TimeoutExpired:
                 return failed(self.name, f"the examples ran longer than "
