@@ -53,6 +53,8 @@ def _parsers() -> dict[str, argparse.ArgumentParser]:
     check.add_argument("--json", action="store_true", help="same as --format json")
     check.add_argument("--only", action="append", default=[], metavar="CHECK",
                        help="run only this check (repeatable)")
+    check.add_argument("--report", metavar="FILE",
+                       help="also write the JSON report to FILE (the docs catalogue reads it)")
     _common(check)
 
     promote = argparse.ArgumentParser(
@@ -130,6 +132,10 @@ def _check(args: argparse.Namespace, _command: str) -> int:
     reports = check_features(repo, config, [args.name] if args.name else None, args.only,
                              _progress(args.quiet))
     print(render(reports, fmt))
+    if args.report:
+        report = Path(args.report)
+        report.parent.mkdir(parents=True, exist_ok=True)
+        report.write_text(render(reports, "json") + "\n", encoding="utf-8")
     return 0 if all(r.ready for r in reports) else 1
 
 
