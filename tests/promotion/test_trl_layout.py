@@ -9,7 +9,7 @@ from promote_helpers import commit_all, git, promote, python
 
 def test_check_on_trl_layout_skips_manifest_and_runs_the_rest(trl_repo):
     done = promote(trl_repo, "check", "foo", "--format", "json", "-q",
-                   "--report", "build/report.json")
+                   "--report", str(trl_repo / "build/report.json"))
     assert done.returncode == 0, done.stdout + done.stderr
     report = json.loads(done.stdout)
     assert json.loads((trl_repo / "build/report.json").read_text()) == report
