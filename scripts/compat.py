@@ -1,0 +1,129 @@
+"""Run the built-in features' tests against other TRL (and transformers) releases.
+
+For each requested version this creates a fresh virtual environment that sees the current
+environment's packages (``--system-site-packages``), installs the pinned releases into it so
+they shadow the current ones, and runs the built-in features' test suites there. It prints
+a matrix (versions, pass/fail, counts, time) as a Markdown table, or JSON with ``--json``.
+
+By default it tests the oldest TRL that ``pyproject.toml`` admits; ``.ci/run`` covers the
+newest, since that is what a fresh install resolves to.
+
+Usage::
+
+    python scripts/compat.py                       # the oldest supported trl
+    python scripts/compat.py --trl 1.12.0 --trl 1.14.0 --transformers 4.57.6
+    python scripts/compat.py --json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+
+REPO = Path(__file__).resolve().parents[1]
+SUITES = ["tests/plugins"]
+
+
+@dataclass
+class Outcome:
+    trl: str
+    transformers: str
+    passed: int
+    failed: int
+    skipped: int
+    seconds: float
+    ok: bool
+    note: str = ""
+
+
+def oldest_supported(distribution: str) -> str:
+    """The lower bound that the ``train`` extra of pyproject.toml sets for ``distribution``."""
+    data = tomllib.loads((REPO / "pyproject.toml").read_text())
+    for requirement in data["project"]["optional-dependencies"]["train"]:
+        match = re.fullmatch(rf"{distribution}\s*>=\s*([\w.]+).*", requirement)
+        if match:
+            return match.group(1)
+    raise SystemExit(f"pyproject.toml's train extra sets no lower bound for {distribution}")
+
+
+def run(argv: list, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run([str(a) for a in argv], capture_output=True, text=True, **kwargs)
+
+
+def make_env(root: Path, pins: list[str]) -> Path:
+    """A venv over the current packages, with ``pins`` installed into it."""
+    done = run([sys.executable, "-m", "venv", "--system-site-packages", root])
+    if done.returncode:
+        raise SystemExit(f"could not create a virtual environment: {done.stderr}")
+    python = root / "bin" / "python"
+    done = run([python, "-m", "pip", "install", "-q", *pins])
+    if done.returncode:
+        raise SystemExit(f"pip could not install {' '.join(pins)}:\n{done.stderr[-2000:]}")
+    return python
+
+
+def installed(python: Path, distribution: str) -> str:
+    code = f"import importlib.metadata as m; print(m.version({distribution!r}))"
+    return run([python, "-c", code]).stdout.strip()
+
+
+def test(python: Path, pytest_args: list[str]) -> tuple[dict[str, int], float, str]:
+    start = time.perf_counter()
+    done = run([python, "-m", "pytest", "-q", "-p", "no:cacheprovider", *SUITES, *pytest_args],
+               cwd=REPO)
+    seconds = time.perf_counter() - start
+    summary = (done.stdout.strip().splitlines() or [""])[-1]
+    counts = {key: int(n) for n, key in re.findall(r"(\d+) (passed|failed|skipped|error)",
+                                                    summary)}
+    return counts, seconds, summary
+
+
+def check(trl: str, transformers: str | None, pytest_args: list[str]) -> Outcome:
+    pins = [f"trl=={trl}"] + ([f"transformers=={transformers}"] if transformers else [])
+    print(f"compat: testing {' '.join(pins)} ...", file=sys.stderr, flush=True)
+    with tempfile.TemporaryDirectory(prefix="fledge-compat-") as tmp:
+        python = make_env(Path(tmp), pins)
+        versions = installed(python, "trl"), installed(python, "transformers")
+        counts, seconds, summary = test(python, pytest_args)
+    failed = counts.get("failed", 0) + counts.get("error", 0)
+    return Outcome(versions[0], versions[1], counts.get("passed", 0), failed,
+                   counts.get("skipped", 0), round(seconds, 1),
+                   ok=failed == 0 and counts.get("passed", 0) > 0,
+                   note="" if failed == 0 else summary)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--trl", action="append", help="a trl version (repeatable); "
+                        "default: the oldest that pyproject.toml admits")
+    parser.add_argument("--transformers", help="also pin this transformers version")
+    parser.add_argument("--json", action="store_true", help="print the matrix as JSON")
+    parser.add_argument("pytest_args", nargs="*", help="extra arguments for pytest (after --)")
+    args = parser.parse_args()
+    outcomes = [check(v, args.transformers, args.pytest_args)
+                for v in args.trl or [oldest_supported("trl")]]
+    if args.json:
+        print(json.dumps([asdict(o) for o in outcomes], indent=2))
+    else:
+        print("| trl | transformers | result | passed | failed | skipped | time |")
+        print("| --- | --- | --- | --- | --- | --- | --- |")
+        for o in outcomes:
+            print(f"| {o.trl} | {o.transformers} | {'pass' if o.ok else 'FAIL'} | {o.passed} "
+                  f"| {o.failed} | {o.skipped} | {o.seconds:.0f} s |")
+    return 0 if all(o.ok for o in outcomes) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
