@@ -13,7 +13,6 @@ import importlib
 import os
 import threading
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from importlib import metadata
 from types import ModuleType
 from typing import Any
@@ -23,100 +22,16 @@ import pluggy
 from . import hookspecs
 from ._errors import FeatureNotFoundError, FeatureUnavailableError, ManifestError, ReservedNameError
 from ._manifest import Feature
+from ._origins import Origin, VersionCache
 from ._records import FIXES, FeatureRecord, Problem, ProblemKind, Status
+from ._switches import BLOCK, Switches, switch_reason
 
-__all__ = ["Registry", "ENTRY_POINT_GROUP", "BUILTIN_DISTRIBUTION", "SWITCH_VARIABLES"]
+__all__ = ["Registry", "ENTRY_POINT_GROUP", "BUILTIN_DISTRIBUTION"]
 
 ENTRY_POINT_GROUP = "fledge"
 BUILTIN_DISTRIBUTION = "fledge"
 #: Packages whose code may load features without the experimental notice.
 HOST_PACKAGES = ("fledge", "fledge_plugins", "fledge_promote")
-
-AUTOLOAD_OFF = "FLEDGE_DISABLE_PLUGIN_AUTOLOAD"
-ALLOW = "FLEDGE_PLUGINS_ALLOW"
-BLOCK = "FLEDGE_PLUGINS_BLOCK"
-SWITCH_VARIABLES = (AUTOLOAD_OFF, ALLOW, BLOCK)
-_TRUE = frozenset({"1", "true", "yes", "on"})
-
-
-def _name_list(value: str | None) -> frozenset[str] | None:
-    if value is None or not value.strip():
-        return None
-    return frozenset(_normalize(item) for item in value.split(",") if item.strip())
-
-
-def _normalize(name: str) -> str:
-    return name.strip().lower().replace("-", "_").replace(".", "_")
-
-
-class _Switches:
-    """The user's environment switches, read once per registry."""
-
-    def __init__(self, environ: Mapping[str, str]) -> None:
-        self.autoload_off = environ.get(AUTOLOAD_OFF, "").strip().lower() in _TRUE
-        self.allow = _name_list(environ.get(ALLOW))
-        self.block = _name_list(environ.get(BLOCK)) or frozenset()
-
-    def plugin_refusal(self, plugin: str, dist: str | None, builtin: bool) -> str | None:
-        """Why a plugin must not be loaded, naming the switch, or None to load it."""
-        names = {_normalize(plugin)} | ({_normalize(dist)} if dist else set())
-        if names & self.block:
-            return BLOCK
-        if builtin:
-            return None
-        if self.allow is not None and not names & self.allow:
-            return ALLOW
-        if self.autoload_off and not (self.allow and names & self.allow):
-            return AUTOLOAD_OFF
-        return None
-
-    def feature_blocked(self, feature: str) -> bool:
-        return _normalize(feature) in self.block
-
-
-@dataclass(frozen=True)
-class _Origin:
-    """Where a plugin comes from: its entry point and distribution, read once."""
-
-    entry_point: metadata.EntryPoint
-    distribution: str | None
-    version: str | None
-
-    @property
-    def plugin(self) -> str:
-        return self.entry_point.name
-
-    @property
-    def label(self) -> str | None:
-        return None if self.distribution is None else f"{self.distribution} {self.version}"
-
-    @classmethod
-    def of(cls, ep: metadata.EntryPoint) -> _Origin:
-        name, version = _name_and_version(ep.dist)
-        return cls(ep, name, version)
-
-
-def _name_and_version(dist: metadata.Distribution | None) -> tuple[str | None, str | None]:
-    """A distribution's Name and Version, read from the header of its metadata file.
-
-    ``Distribution.metadata`` parses the whole file with the email parser, several times
-    slower than reading two header lines; with hundreds of plugins that dominates
-    ``fledge list``.
-    """
-    if dist is None:
-        return None, None
-    text = dist.read_text("METADATA") or dist.read_text("PKG-INFO") or ""
-    found: dict[str, str] = {}
-    for line in text.splitlines():
-        if not line.strip():
-            break  # end of the header
-        key, _, value = line.partition(":")
-        if key in ("Name", "Version") and key not in found:
-            found[key] = value.strip()
-    if len(found) < 2:  # an unusual file: let the standard parser have it
-        return dist.metadata["Name"], dist.version
-    return found["Name"], found["Version"]
-
 
 class Registry:
     """Every installed feature, and every problem met while finding them.
@@ -145,7 +60,7 @@ class Registry:
         self._problems: list[Problem] = []
         self._modules: dict[str, ModuleType] = {}
         self._plugin_modules: dict[str, ModuleType] = {}
-        self._plugin_origins: dict[str, _Origin] = {}
+        self._plugin_origins: dict[str, Origin] = {}
         self.pm = pluggy.PluginManager(ENTRY_POINT_GROUP)
         self.pm.add_hookspecs(hookspecs)
 
@@ -271,7 +186,7 @@ class Registry:
                 self._discover()
                 self._loaded = True
 
-    def _origins(self) -> list[_Origin]:
+    def _origins(self) -> list[Origin]:
         if self._path is None:
             found: Iterable[metadata.EntryPoint] = metadata.entry_points(group=ENTRY_POINT_GROUP)
         else:
@@ -281,21 +196,21 @@ class Registry:
                 for ep in dist.entry_points
                 if ep.group == ENTRY_POINT_GROUP
             ]
-        origins = [_Origin.of(ep) for ep in found]
+        origins = [Origin.of(ep) for ep in found]
         # Built-ins first, then a stable order, so "first come" on a name clash is predictable.
         return sorted(origins, key=lambda o: (o.distribution != BUILTIN_DISTRIBUTION,
                                               o.distribution or "", o.plugin))
 
     def _discover(self) -> None:
-        switches = _Switches(self._environ)
-        versions = _VersionCache()
+        switches = Switches(self._environ)
+        versions = VersionCache()
         for origin in self._origins():
             dist = origin.distribution
             refusal = switches.plugin_refusal(origin.plugin, dist, dist == BUILTIN_DISTRIBUTION)
             if refusal is not None:
                 self._problems.append(self._plugin_problem(
                     ProblemKind.BLOCKED, origin,
-                    f"not loaded: {_switch_reason(refusal)}", switch=refusal,
+                    f"not loaded: {switch_reason(refusal)}", switch=refusal,
                 ))
                 continue
             module = self._load_plugin(origin)
@@ -304,7 +219,7 @@ class Registry:
             for feature in self._collect_features(origin, module):
                 self._add_feature(origin, feature, switches, versions)
 
-    def _load_plugin(self, origin: _Origin) -> ModuleType | None:
+    def _load_plugin(self, origin: Origin) -> ModuleType | None:
         ep = origin.entry_point
         try:
             plugin = ep.load()
@@ -351,7 +266,7 @@ class Registry:
         self._plugin_origins[ep.name] = origin
         return plugin
 
-    def _collect_features(self, origin: _Origin, plugin: Any) -> list[Feature]:
+    def _collect_features(self, origin: Origin, plugin: Any) -> list[Feature]:
         impls = [i for i in self.pm.hook.fledge_features.get_hookimpls() if i.plugin is plugin]
         features: list[Feature] = []
         for impl in impls:
@@ -401,10 +316,10 @@ class Registry:
 
     def _add_feature(
         self,
-        origin: _Origin,
+        origin: Origin,
         feature: Feature,
-        switches: _Switches,
-        versions: _VersionCache,
+        switches: Switches,
+        versions: VersionCache,
     ) -> None:
         existing = self._records.get(feature.name)
         if existing is not None:
@@ -420,7 +335,7 @@ class Registry:
         self._records[feature.name] = record
         if switches.feature_blocked(feature.name):
             problem = self._feature_problem(
-                record, ProblemKind.BLOCKED, f"blocked: {_switch_reason(BLOCK)}", switch=BLOCK
+                record, ProblemKind.BLOCKED, f"blocked: {switch_reason(BLOCK)}", switch=BLOCK
             )
             self._mark(record, Status.BLOCKED, problem)
             return
@@ -439,7 +354,7 @@ class Registry:
     def _plugin_problem(
         self,
         kind: ProblemKind,
-        origin: _Origin,
+        origin: Origin,
         reason: str,
         *,
         feature: str | None = None,
@@ -462,43 +377,6 @@ class Registry:
         )
         self._problems.append(problem)
         return problem
-
-
-class _VersionCache:
-    """Installed versions of distributions, each looked up once."""
-
-    def __init__(self) -> None:
-        self._versions: dict[str, str | None] = {}
-
-    def check(self, requirement: str, spec: str) -> tuple[ProblemKind, str] | None:
-        from packaging.specifiers import SpecifierSet
-        from packaging.version import InvalidVersion, Version
-
-        if requirement not in self._versions:
-            try:
-                self._versions[requirement] = metadata.version(requirement)
-            except metadata.PackageNotFoundError:
-                self._versions[requirement] = None
-        installed = self._versions[requirement]
-        if installed is None:
-            return (ProblemKind.MISSING_REQUIREMENT,
-                    f"it requires {requirement}{spec}, which is not installed")
-        try:
-            ok = SpecifierSet(spec).contains(Version(installed), prereleases=True)
-        except InvalidVersion:
-            ok = False
-        if not ok:
-            return (ProblemKind.UNMET_REQUIREMENT,
-                    f"it requires {requirement}{spec}, but {requirement} {installed} is installed")
-        return None
-
-
-def _switch_reason(switch: str) -> str:
-    return {
-        AUTOLOAD_OFF: f"{AUTOLOAD_OFF} is set and it is not in {ALLOW}",
-        ALLOW: f"{ALLOW} is set and does not name it",
-        BLOCK: f"{BLOCK} names it",
-    }[switch]
 
 
 def _describe(exc: BaseException) -> str:
