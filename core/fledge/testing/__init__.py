@@ -1,6 +1,6 @@
 """fledge's testing kit: what a plugin author needs to test offline.
 
-* sample plugin sites and an isolated registry (:class:`PluginSite`);
+* sample plugin sites and an isolated registry (`PluginSite`);
 * a tiny Qwen2-family causal LM and tokenizer built locally, small datasets in TRL's
   standard formats, and their on-disk "hub" layout (imported lazily: they need torch).
 
@@ -15,10 +15,27 @@ from typing import Any
 
 from .plugins import PluginSite
 
-__all__ = ["PluginSite"]
+__all__ = [
+    "CONFIGS",
+    "DATASET_ID",
+    "MODEL_ID",
+    "PluginSite",
+    "make_dataset",
+    "tiny_model",
+    "tiny_tokenizer",
+    "write_hub",
+]
 
 # name -> submodule, filled in by the training kit (needs torch, so imported on first use)
-_LAZY: dict[str, str] = {}
+_LAZY: dict[str, str] = {
+    "tiny_tokenizer": ".training",
+    "tiny_model": ".training",
+    "make_dataset": ".training",
+    "write_hub": ".training",
+    "CONFIGS": ".training",
+    "MODEL_ID": ".training",
+    "DATASET_ID": ".training",
+}
 
 
 def __getattr__(name: str) -> Any:

@@ -7,30 +7,32 @@ import torch only when a test asks for a training fixture.
 
 from __future__ import annotations
 
+import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import fledge
 
-from .plugins import PluginSite
+from .plugins import PluginSite, forget_experimental_modules
 
 
 @pytest.fixture
 def fledge_site(tmp_path: Path) -> Iterator[PluginSite]:
-    """A sample plugin site; ``fledge_site.registry()`` builds registries over it only.
-
-    Use :func:`fledge.set_registry` (or the ``fledge_registry`` fixture) to make one the
-    process-wide registry that ``fledge.experimental`` resolves through.
+    """A sample plugin site: ``add()`` writes distributions into it, ``registry()`` builds
+    a registry over it only, ``install()`` also makes that registry the process-wide one
+    that ``fledge.experimental`` resolves through. Everything is restored afterwards.
     """
     site = PluginSite(tmp_path / "site")
     previous = fledge.set_registry(None)
+    forget_experimental_modules()
     yield site
     site.close()
     fledge.set_registry(previous)
-    _forget_experimental_modules()
+    forget_experimental_modules()
 
 
 @pytest.fixture
@@ -45,19 +47,132 @@ def fledge_registry() -> Iterator[fledge.Registry]:
     _reset_warned()
     registry = fledge.Registry()
     previous = fledge.set_registry(registry)
-    _forget_experimental_modules()
+    forget_experimental_modules()
     yield registry
     fledge.set_registry(previous)
-    _forget_experimental_modules()
+    forget_experimental_modules()
     _reset_warned()
 
 
-def _forget_experimental_modules() -> None:
-    for name in list(sys.modules):
-        if name.startswith("fledge.experimental."):
-            del sys.modules[name]
-    experimental = sys.modules.get("fledge.experimental")
-    if experimental is not None:
-        for name, value in list(vars(experimental).items()):
-            if isinstance(value, experimental.FeatureModule):
-                delattr(experimental, name)
+# --- the offline training kit (torch is imported inside the fixtures, never at import) ---
+
+
+@pytest.fixture
+def tiny_tokenizer() -> Any:
+    """A fresh copy of the kit's tokenizer (`fledge.testing.tiny_tokenizer`, seed 0).
+
+    Built per test (it takes milliseconds), so a test may change its settings freely.
+    """
+    from fledge.testing.training import tiny_tokenizer as build
+
+    return build()
+
+
+@pytest.fixture
+def tiny_model(tiny_tokenizer: Any) -> Any:
+    """A fresh tiny Qwen2 causal LM (`fledge.testing.tiny_model`, seed 0) per test."""
+    from fledge.testing.training import tiny_model as build
+
+    return build(tokenizer=tiny_tokenizer)
+
+
+@pytest.fixture(scope="session")
+def tiny_model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder holding the tiny model and its tokenizer (``save_pretrained``), built once.
+
+    Load it with ``AutoModelForCausalLM.from_pretrained(tiny_model_path)``; do not write
+    into it, other tests share it.
+    """
+    from fledge.testing.training import tiny_model as build
+    from fledge.testing.training import tiny_tokenizer as build_tokenizer
+
+    path = tmp_path_factory.mktemp("fledge-tiny-model")
+    tokenizer = build_tokenizer()
+    build(tokenizer=tokenizer).save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def _fledge_hub_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from fledge.testing.training import write_hub
+
+    return write_hub(tmp_path_factory.mktemp("fledge-hub-cache"))
+
+
+@pytest.fixture
+def offline_hub(
+    _fledge_hub_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
+    """A fresh folder holding the kit's hub, made the current directory, offline mode on.
+
+    ``trl-internal-testing/tiny-Qwen2ForCausalLM-2.5`` and ``trl-internal-testing/zen``
+    resolve there, so hub-style code (``from_pretrained``, ``load_dataset``) runs unchanged.
+    ``HF_HUB_OFFLINE`` and ``HF_DATASETS_OFFLINE`` are set (also in the already imported
+    ``huggingface_hub`` and ``datasets``, which read them at import). The hub is written once
+    per session and copied into each test's own folder, so a test may write beside it
+    (``trainer_output``, say). On a machine without a bf16-capable accelerator, TRL's
+    configs default to ``bf16=False`` for the test (TRL's default ``bf16=True`` is refused
+    there). Directory, environment and defaults are restored afterwards.
+    """
+    root = tmp_path / "hub"
+    shutil.copytree(_fledge_hub_cache, root)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    for module, attrs in (
+        ("huggingface_hub.constants", ("HF_HUB_OFFLINE",)),
+        ("datasets.config", ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE")),
+    ):
+        loaded = sys.modules.get(module)
+        for attr in attrs:
+            if loaded is not None and hasattr(loaded, attr):
+                monkeypatch.setattr(loaded, attr, True)
+    _cpu_trl_defaults(monkeypatch)
+    monkeypatch.chdir(root)
+    yield root
+
+
+def _cpu_trl_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without a bf16-capable accelerator, make TRL's configs default to ``bf16=False``.
+
+    TRL's configs default to ``bf16=True``, which transformers refuses on a CPU-only machine
+    ("Your setup doesn't support bf16/gpu"), so hub-style snippets that build a default
+    config could not run there unchanged. An explicit ``bf16=...`` is left alone.
+    """
+    import importlib.util
+
+    if importlib.util.find_spec("trl") is None:
+        return
+    from transformers.utils import is_torch_bf16_gpu_available
+
+    if is_torch_bf16_gpu_available():
+        return
+    from trl.trainer import base_config
+
+    config_class = getattr(base_config, "_BaseConfig", None)
+    if config_class is None:
+        return
+    original = config_class.__post_init__
+
+    def __post_init__(self: Any) -> None:
+        if self.bf16 is None and not self.fp16:
+            self.bf16 = False
+        original(self)
+
+    monkeypatch.setattr(config_class, "__post_init__", __post_init__)
+
+
+@pytest.fixture(scope="session")
+def preference_dataset() -> Any:
+    """The kit's ``standard_preference`` train split (prompt, chosen, rejected; 17 rows)."""
+    from fledge.testing.training import make_dataset
+
+    return make_dataset("standard_preference")
+
+
+@pytest.fixture(scope="session")
+def prompt_only_dataset() -> Any:
+    """The kit's ``standard_prompt_only`` train split (prompt; 17 rows)."""
+    from fledge.testing.training import make_dataset
+
+    return make_dataset("standard_prompt_only")

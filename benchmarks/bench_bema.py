@@ -1,0 +1,231 @@
+"""Benchmark: fledge's BEMACallback against TRL's, on random fp32 Qwen2 models.
+
+For models of about 50M and 150M parameters it prints, measured in the same run:
+
+* the time of one BEMA (EMA) update, one reference update, and one step doing both, for
+  fledge's ``BEMACallback`` and TRL's (``trl.BEMACallback`` for the update; the reference
+  update of ``trl.experimental.bema_for_ref_model``, a state-dict load into the reference);
+* a memory-bandwidth floor: the bytes each update must move (fused step: read θ, θ₀, EMA,
+  write EMA and reference) divided by the bandwidth of a streaming ``torch.add(a, b, out=c)``
+  over tensors of the model's sizes;
+* the extra resident memory each callback adds (steady state, and peak during updates), in
+  multiples of the model's parameter bytes. Each contender runs in its own process so the
+  figures do not mix.
+
+Run: ``python benchmarks/bench_bema.py`` (``--quick``: ~10M and ~30M parameters, fewer
+repetitions). Timings depend on the machine and its load; compare ratios from one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+import warnings
+from types import SimpleNamespace
+
+SIZES = {
+    "50M": dict(hidden_size=512, num_hidden_layers=12, intermediate_size=1536,
+                num_attention_heads=8, num_key_value_heads=4, vocab_size=32768),
+    "150M": dict(hidden_size=768, num_hidden_layers=18, intermediate_size=2304,
+                 num_attention_heads=12, num_key_value_heads=4, vocab_size=32768),
+    "10M": dict(hidden_size=256, num_hidden_layers=8, intermediate_size=768,
+                num_attention_heads=4, num_key_value_heads=2, vocab_size=16384),
+    "30M": dict(hidden_size=384, num_hidden_layers=12, intermediate_size=1152,
+                num_attention_heads=6, num_key_value_heads=2, vocab_size=32768),
+}
+
+
+def _rss() -> tuple[int, int]:
+    fields = {}
+    with open("/proc/self/status") as status:
+        for line in status:
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                fields[key] = int(value.split()[0]) * 1024
+    return fields["VmRSS"], fields["VmHWM"]
+
+
+def _reset_peak() -> None:
+    try:
+        with open("/proc/self/clear_refs", "w") as handle:
+            handle.write("5")
+    except OSError:
+        pass
+
+
+def _model(size: str, seed: int):
+    import torch
+    from transformers import Qwen2Config, Qwen2ForCausalLM
+
+    torch.manual_seed(seed)
+    config = Qwen2Config(tie_word_embeddings=True, max_position_embeddings=512, **SIZES[size])
+    return Qwen2ForCausalLM(config).float()
+
+
+def _state(step: int):
+    from transformers import TrainerState
+
+    state = TrainerState()
+    state.global_step = step
+    return state
+
+
+def _time(fn, reps: int, setup=None) -> float:
+    """Best-of-``reps`` seconds of ``fn()``; ``setup()`` (not timed) runs before each call.
+
+    The best, not the median: on a shared machine other processes only ever add time, and
+    the best of several runs is the closest to what the code itself costs (for both
+    contenders alike). Two untimed calls warm up first (page faults, plan building).
+    """
+    samples = []
+    for i in range(reps + 2):
+        if setup is not None:
+            setup()
+        start = time.perf_counter()
+        fn()
+        if i >= 2:
+            samples.append(time.perf_counter() - start)
+    return min(samples)
+
+
+def _perturb(model) -> None:
+    import torch
+
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(1e-4)
+
+
+def child(size: str, who: str, reps: int, threads: int) -> dict:
+    """Measure one contender on one model size; runs in its own process."""
+    import torch
+    from transformers import TrainerControl
+
+    if threads:
+        torch.set_num_threads(threads)
+    warnings.simplefilter("ignore")
+    torch.set_grad_enabled(False)
+    model, ref = _model(size, 0), _model(size, 1)
+    params = list(model.parameters())
+    param_bytes = sum(p.numel() * p.element_size() for p in params)
+    args, control = SimpleNamespace(output_dir="unused"), TrainerControl()
+    result: dict = {"params": sum(p.numel() for p in params), "param_bytes": param_bytes}
+
+    if who == "floor":
+        others = [torch.empty_like(p) for p in params]
+        outs = [torch.empty_like(p) for p in params]
+
+        def triad():
+            for a, b, c in zip(params, others, outs, strict=True):
+                torch.add(a, b, out=c)
+
+        seconds = _time(triad, reps)
+        bandwidth = 3 * param_bytes / seconds
+        result.update(bandwidth=bandwidth, ema=3 * param_bytes / bandwidth,
+                      ref=4 * param_bytes / bandwidth, both=5 * param_bytes / bandwidth)
+        return result
+
+    # Import before the baseline: only the callbacks' own memory counts.
+    from trl import BEMACallback as TRLBEMACallback
+    from trl.experimental.bema_for_ref_model import BEMACallback as TRLRefCallback
+
+    from fledge_plugins.bema_for_ref_model.api import BEMACallback
+
+    base_rss, _ = _rss()
+    _reset_peak()
+    if who == "fledge":
+        cb = BEMACallback(update_freq=1, update_ref_model=True, ref_model_update_freq=1,
+                          device="cpu")
+        cb.on_train_begin(args, _state(0), control, model=model, ref_model=ref)
+        sched = cb.schedule
+        step = [0]
+
+        def run(update: bool, write: bool):
+            def go():
+                step[0] += 1
+                # Select what the step does through the (public) schedule settings.
+                object.__setattr__(sched, "update_freq", 1 if update else 10**9)
+                object.__setattr__(sched, "ref_model_update_freq", 1 if write else 10**9)
+                cb.on_step_end(args, _state(step[0]), control, model=model, ref_model=ref)
+            return go
+    else:
+        cb = TRLBEMACallback(update_freq=1, device="cpu")
+        cb.on_train_begin(args, _state(0), control, model=model)
+        writer = TRLRefCallback.__new__(TRLRefCallback)
+        step = [0]
+
+        def run(update: bool, write: bool):
+            def go():
+                step[0] += 1
+                if update:
+                    cb.on_step_end(args, _state(step[0]), control, model=model)
+                if write:
+                    writer._update_model_with_bema_weights(ref, cb.running_model.state_dict())
+            return go
+
+    def perturb():  # a stand-in optimizer step, not timed
+        _perturb(model)
+
+    result["ema"] = _time(run(True, False), reps, perturb)
+    result["ref"] = _time(run(False, True), reps, perturb)
+    result["both"] = _time(run(True, True), reps, perturb)
+    rss, peak = _rss()
+    result["extra_rss"] = (rss - base_rss) / param_bytes
+    result["extra_peak"] = (peak - base_rss) / param_bytes
+    return result
+
+
+def _run_child(size: str, who: str, reps: int, threads: int) -> dict:
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", size, who, str(reps), str(threads)],
+        capture_output=True, text=True, check=False,
+    )
+    if out.returncode != 0:
+        raise SystemExit(f"bench child {size}/{who} failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="~10M/30M models, 5 repetitions")
+    parser.add_argument("--reps", type=int, default=None, help="timed repetitions (best of)")
+    parser.add_argument(
+        "--threads", type=int, default=0,
+        help="torch threads (default: torch's choice); 1 gives steadier figures on a busy machine",
+    )
+    parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        size, who, reps, threads = args.child
+        print(json.dumps(child(size, who, int(reps), int(threads))))
+        return 0
+    sizes = ("10M", "30M") if args.quick else ("50M", "150M")
+    reps = args.reps or (5 if args.quick else 8)
+    import torch
+
+    threads = args.threads or torch.get_num_threads()
+    print(f"torch {torch.__version__}, {threads} threads, fp32, CPU buffers, best of {reps}")
+    for size in sizes:
+        floor = _run_child(size, "floor", reps, args.threads)
+        ours = _run_child(size, "fledge", reps, args.threads)
+        trl = _run_child(size, "trl", reps, args.threads)
+        mib = floor["param_bytes"] / 2**20
+        print(f"\n== Qwen2 {floor['params'] / 1e6:.1f}M parameters ({mib:.0f} MiB fp32); "
+              f"stream bandwidth {floor['bandwidth'] / 1e9:.1f} GB/s")
+        print(f"{'update':<14}{'fledge ms':>10}{'TRL ms':>10}{'floor ms':>10}"
+              f"{'TRL/fledge':>12}{'fledge/floor':>14}")
+        for kind, label in (("ema", "BEMA (EMA)"), ("ref", "reference"), ("both", "both")):
+            a, b, f = ours[kind], trl[kind], floor[kind]
+            print(f"{label:<14}{a * 1e3:>10.1f}{b * 1e3:>10.1f}{f * 1e3:>10.1f}"
+                  f"{b / a:>11.1f}x{a / f:>13.2f}x")
+        print(f"extra memory (x parameter bytes): fledge {ours['extra_rss']:.2f} steady, "
+              f"{ours['extra_peak']:.2f} peak; TRL {trl['extra_rss']:.2f} steady, "
+              f"{trl['extra_peak']:.2f} peak")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,352 @@
+"""``BEMACallback``: BEMA of the policy weights, optionally written into DPO's reference."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import warnings
+from pathlib import Path
+from typing import Any
+
+import torch
+from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
+
+from . import _targets
+from ._schedule import Schedule
+from ._state import BEMAState
+
+logger = logging.getLogger(__name__)
+
+#: File written into every Trainer checkpoint folder.
+STATE_FILE = "bema_state.safetensors"
+_FORMAT = "fledge.bema_for_ref_model/1"
+
+
+class BEMACallback(TrainerCallback):
+    r"""BEMA (bias-corrected exponential moving average, arXiv 2508.00180) of the weights.
+
+    The BEMA weights are θ'ₜ = αₜ(θₜ − θ₀) + EMAₜ, with αₜ = (ρ + γt)^(−η),
+    EMAₜ = (1 − βₜ)EMAₜ₋₁ + βₜθₜ and βₜ = max((ρ + γt)^(−κ), min_ema_multiplier).
+    θ₀ and the EMA restart from the current weights at step ``update_after``; the EMA takes
+    in θₜ every ``update_freq`` steps after that. With ``update_ref_model`` the BEMA
+    weights are written into DPO's reference model (or, for a PEFT policy, into its
+    ``"ref"`` adapter) every ``ref_model_update_freq`` steps from ``ref_model_update_after``
+    on. At the end of training the BEMA model is saved to ``<output_dir>/bema``.
+
+    The arguments and their defaults are TRL's (``trl.BEMACallback`` and
+    ``trl.experimental.bema_for_ref_model.BEMACallback``), so a run moved from TRL gives the
+    same weights. See the feature's docs page for the step conventions, the buffers' dtypes
+    and the PEFT behaviour.
+
+    Args:
+        update_freq: EMA update every this many steps (φ).
+        ema_power: κ, the EMA decay power; 0 makes βₜ = 1 (the EMA is just θₜ).
+        bias_power: η, the bias-correction power; 0 keeps αₜ = 1, large values make it
+            vanish (plain EMA).
+        lag: ρ, the virtual starting age of the schedule.
+        update_after: τ, burn-in steps before θ₀ is taken and the EMA starts.
+        multiplier: γ, the step multiplier in ρ + γt.
+        min_ema_multiplier: lower bound of βₜ.
+        device: where θ₀ and the EMA live (``"cpu"`` as in TRL: off the accelerator);
+            ``None`` keeps them beside each parameter.
+        update_ref_model: write the BEMA weights into the reference model.
+        ref_model_update_freq: reference update every this many steps.
+        ref_model_update_after: first step at which the reference may be updated.
+        step_convention: what ``t`` counts. ``"trl"`` (default): the global step, TRL's
+            meaning. ``"paper"``: steps since ``update_after``, as the BEMA authors count.
+            They agree when ``update_after`` is 0.
+
+    Raises:
+        ValueError: for an invalid argument (named in the message).
+
+    Example:
+        >>> from fledge_plugins.bema_for_ref_model.api import BEMACallback
+        >>> BEMACallback(update_freq=1, update_ref_model=True).schedule.alpha(1)
+        0.619...
+    """
+
+    def __init__(
+        self,
+        update_freq: int = 400,
+        ema_power: float = 0.5,
+        bias_power: float = 0.2,
+        lag: int = 10,
+        update_after: int = 0,
+        multiplier: float = 1.0,
+        min_ema_multiplier: float = 0.0,
+        device: str | torch.device | None = "cpu",
+        update_ref_model: bool = False,
+        ref_model_update_freq: int = 400,
+        ref_model_update_after: int = 0,
+        *,
+        step_convention: str = "trl",
+    ) -> None:
+        self.schedule = Schedule(
+            update_freq=update_freq,
+            ema_power=ema_power,
+            bias_power=bias_power,
+            lag=lag,
+            update_after=update_after,
+            multiplier=multiplier,
+            min_ema_multiplier=min_ema_multiplier,
+            update_ref_model=update_ref_model,
+            ref_model_update_freq=ref_model_update_freq,
+            ref_model_update_after=ref_model_update_after,
+            step_convention=step_convention,
+        )
+        self.device = None if device is None else torch.device(device)
+        self.state: BEMAState | None = None
+        self.last_update_step: int | None = None
+        self.ref_written = False
+        self._policy: Any = None
+        self._resume_dir: str | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        # TRL's attribute names (update_freq, lag, ...) read through to the schedule.
+        schedule = self.__dict__.get("schedule")
+        if schedule is not None and name in schedule.__dataclass_fields__:
+            return getattr(schedule, name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    # ------------------------------------------------------------------ events
+
+    def on_train_begin(
+        self,
+        args: TrainingArguments,
+        state: TrainerState,
+        control: TrainerControl,
+        model: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        if model is None:
+            raise ValueError("BEMACallback: the trainer passed no model to on_train_begin")
+        policy = _targets.unwrap(model)
+        self._check_args(args)
+        tracked = _targets.trainable(policy)
+        if not tracked:
+            raise ValueError("BEMACallback: the model has no trainable parameter to average")
+        self.state = BEMAState(tracked, device=self.device)
+        self.last_update_step = None
+        self.ref_written = False
+        self._policy = policy
+        if self.schedule.update_ref_model:
+            self._bind_reference(policy, tracked, kwargs)
+        if state.global_step > 0:
+            self._restore(args, state)
+
+    def on_step_end(
+        self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any
+    ) -> None:
+        if self.state is None:
+            return
+        step, schedule = state.global_step, self.schedule
+        if schedule.is_snapshot_step(step):
+            self.state.snapshot()
+            self.last_update_step = None
+        beta = None
+        if schedule.is_update_step(step):
+            beta = schedule.beta(step)
+            self.last_update_step = step
+        alpha = self.current_alpha() if schedule.is_ref_step(step) else None
+        self.state.step(beta, alpha)
+        if alpha is not None:
+            self.ref_written = True
+            logger.info("BEMACallback: reference model updated with BEMA weights at step %d", step)
+
+    def on_save(
+        self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any
+    ) -> None:
+        if self.state is None or not state.is_world_process_zero:
+            return
+        folder = Path(args.output_dir) / f"checkpoint-{state.global_step}"
+        if not folder.is_dir():
+            warnings.warn(
+                f"BEMACallback: checkpoint folder {folder} not found; the BEMA state of step "
+                f"{state.global_step} was not saved, so resuming from it restarts the average",
+                stacklevel=2,
+            )
+            return
+        self.save_state(folder / STATE_FILE, state.global_step)
+
+    def on_train_end(
+        self,
+        args: TrainingArguments,
+        state: TrainerState,
+        control: TrainerControl,
+        model: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        if self.state is None:
+            return
+        # θ₀ is not needed any more: it takes the final BEMA weights, so saving them needs
+        # no third copy of the model.
+        self.state.bema_into_theta0(self.current_alpha())
+        self._final = True
+        if state.is_world_process_zero:
+            path = os.path.join(args.output_dir, "bema")
+            self.save_bema(path)
+            logger.info("BEMACallback: saved the BEMA model to %s", path)
+
+    # ------------------------------------------------------------------ public helpers
+
+    def current_alpha(self) -> float:
+        """α of the latest EMA update; 0 before the first one (the BEMA weights are θ₀ then)."""
+        if self.last_update_step is None:
+            return 0.0
+        return self.schedule.alpha(self.last_update_step)
+
+    def bema_state_dict(self) -> dict[str, torch.Tensor]:
+        """The BEMA weights of the averaged parameters, by name (new tensors, buffer dtype).
+
+        During training: αₖ(θ − θ₀) + EMAₖ with the EMA and α of the latest update k; after
+        training: the weights saved to ``<output_dir>/bema``.
+        """
+        state = self._require_state()
+        result: dict[str, torch.Tensor] = {}
+        for index, tracked in enumerate(state.tracked):
+            value = (
+                tracked.theta0.clone()
+                if getattr(self, "_final", False)
+                else state.bema(index, self.current_alpha())
+            )
+            for name in tracked.names:
+                result[name] = value
+        return result
+
+    def save_bema(self, path: str | os.PathLike[str]) -> None:
+        """Save the policy with its BEMA weights (``save_pretrained``; PEFT: the adapter)."""
+        policy = self._policy
+        weights = self.bema_state_dict()
+        full = dict(policy.state_dict())
+        for name, value in weights.items():
+            full[name] = value.to(full[name].dtype)
+        if _targets.is_peft(policy):
+            active = _targets._adapter_name(policy)
+            policy.save_pretrained(str(path), selected_adapters=[active], state_dict=full)
+        else:
+            policy.save_pretrained(str(path), state_dict=full)
+
+    def save_state(self, path: str | os.PathLike[str], global_step: int) -> None:
+        """Write θ₀, the EMA and the schedule position to ``path`` (safetensors)."""
+        from safetensors.torch import save_file
+
+        state = self._require_state()
+        with_targets = self.ref_written
+        tensors = {
+            k: v.detach().contiguous().cpu()
+            for k, v in state.state_dict(with_targets=with_targets).items()
+        }
+        metadata = {
+            "format": _FORMAT,
+            "global_step": str(global_step),
+            "last_update_step": "" if self.last_update_step is None else str(self.last_update_step),
+            "schedule": json.dumps(self.schedule.to_dict(), sort_keys=True),
+        }
+        save_file(tensors, str(path), metadata=metadata)
+
+    def load_state(self, path: str | os.PathLike[str]) -> None:
+        """Restore what :meth:`save_state` wrote (after ``on_train_begin`` built the buffers)."""
+        from safetensors import safe_open
+        from safetensors.torch import load_file
+
+        state = self._require_state()
+        with safe_open(str(path), framework="pt") as handle:
+            metadata = handle.metadata() or {}
+        if metadata.get("format") != _FORMAT:
+            raise ValueError(
+                f"BEMACallback: {path} is not a BEMA state file written by fledge "
+                f"(format {metadata.get('format')!r}, expected {_FORMAT!r})"
+            )
+        saved_tensors = load_file(str(path))
+        if not self.schedule.update_ref_model:
+            saved_tensors = {k: v for k, v in saved_tensors.items() if not k.startswith("target.")}
+        state.load_state_dict(saved_tensors, source=str(path))
+        self.ref_written = any(k.startswith("target.") for k in saved_tensors)
+        last = metadata.get("last_update_step", "")
+        self.last_update_step = int(last) if last else None
+        saved = json.loads(metadata.get("schedule", "{}"))
+        if saved and saved != self.schedule.to_dict():
+            changed = sorted(k for k in saved if saved[k] != self.schedule.to_dict().get(k))
+            warnings.warn(
+                f"BEMACallback: resuming with different settings than the checkpoint's "
+                f"({', '.join(changed)}); the average continues under the new ones",
+                stacklevel=2,
+            )
+
+    # ------------------------------------------------------------------ internals
+
+    def _require_state(self) -> BEMAState:
+        if self.state is None:
+            raise RuntimeError(
+                "BEMACallback: no BEMA state yet; it is created when training begins"
+            )
+        return self.state
+
+    def _check_args(self, args: TrainingArguments) -> None:
+        if not self.schedule.update_ref_model:
+            return
+        if getattr(args, "precompute_ref_log_probs", False):
+            raise ValueError(
+                "BEMACallback(update_ref_model=True) cannot work with "
+                "precompute_ref_log_probs=True: the reference log-probs are computed once "
+                "before training, so updating the reference changes nothing; set "
+                "precompute_ref_log_probs=False"
+            )
+        if getattr(args, "sync_ref_model", False):
+            raise ValueError(
+                "BEMACallback(update_ref_model=True) and sync_ref_model=True both overwrite "
+                "the reference model; use one of them"
+            )
+
+    def _bind_reference(self, policy: Any, tracked: list, kwargs: dict[str, Any]) -> None:
+        assert self.state is not None
+        if _targets.is_peft(policy):
+            ref = kwargs.get("ref_model")
+            holder = None if ref is None else _targets.unwrap(ref)
+            if holder is not None and not _targets.is_peft(holder):
+                raise ValueError(
+                    "BEMACallback: the policy is a PEFT model, so its BEMA weights are adapter "
+                    "weights and cannot be written into a plain reference model; pass "
+                    "ref_model=None (the reference is then the policy's 'ref' adapter)"
+                )
+            self.state.set_targets(_targets.adapter_targets(policy, tracked, holder))
+            return
+        if "ref_model" not in kwargs:
+            raise ValueError(
+                "BEMACallback(update_ref_model=True): the trainer does not pass a reference "
+                "model to its callbacks; use the DPOTrainer of this feature "
+                "(from fledge.experimental.bema_for_ref_model import DPOTrainer)"
+            )
+        ref = kwargs["ref_model"]
+        if ref is None:
+            raise ValueError(
+                "BEMACallback(update_ref_model=True): the trainer's ref_model is None and the "
+                "policy is not a PEFT model, so there is no reference to update (TRL's callback "
+                "would overwrite the policy itself); pass a ref_model to DPOTrainer, or train "
+                "a PEFT adapter"
+            )
+        ref = _targets.unwrap(ref)
+        if ref is policy:
+            raise ValueError(
+                "BEMACallback(update_ref_model=True): the reference model is the policy itself; "
+                "pass a separate ref_model"
+            )
+        targets, frozen = _targets.model_targets(policy, ref, tracked)
+        self.state.set_targets(targets, frozen)
+
+    def _restore(self, args: TrainingArguments, state: TrainerState) -> None:
+        folder = self._resume_dir or os.path.join(
+            args.output_dir, f"checkpoint-{state.global_step}"
+        )
+        self._resume_dir = None
+        path = Path(folder) / STATE_FILE
+        if not path.is_file():
+            warnings.warn(
+                f"BEMACallback: resuming at step {state.global_step} but {path} does not exist; "
+                "the average restarts from the current weights",
+                stacklevel=3,
+            )
+            return
+        self.load_state(path)
+        logger.info("BEMACallback: restored the BEMA state from %s", path)
