@@ -194,3 +194,25 @@ def test_fixtures_reach_any_test_suite_through_the_pytest11_entry_point(tmp_path
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 passed" in result.stdout
+
+
+@pytest.mark.slow
+def test_prepare_examples_runs_hub_style_code_in_a_fresh_process(tmp_path):
+    """promote's examples_setup: a throwaway process lays the hub out and goes offline."""
+    import subprocess
+    import sys
+
+    code = (
+        "import pathlib\n"
+        "from fledge.testing.offline import prepare_examples\n"
+        "prepare_examples(pathlib.Path.cwd())\n"
+        "from datasets import load_dataset\n"
+        "from trl import DPOConfig\n"
+        "rows = load_dataset('trl-internal-testing/zen', 'standard_preference', split='train')\n"
+        "print(len(rows), DPOConfig(output_dir='out').bf16)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split()[-1] == "False"  # TRL's bf16 default is off on a CPU machine
+    assert int(done.stdout.split()[-2]) > 0

@@ -8,7 +8,6 @@ import torch only when a test asks for a training fixture.
 from __future__ import annotations
 
 import shutil
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -115,51 +114,16 @@ def offline_hub(
     configs default to ``bf16=False`` for the test (TRL's default ``bf16=True`` is refused
     there). Directory, environment and defaults are restored afterwards.
     """
+    from fledge.testing.offline import OFFLINE_ENVIRONMENT, offline_attributes
+
     root = tmp_path / "hub"
     shutil.copytree(_fledge_hub_cache, root)
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
-    for module, attrs in (
-        ("huggingface_hub.constants", ("HF_HUB_OFFLINE",)),
-        ("datasets.config", ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE")),
-    ):
-        loaded = sys.modules.get(module)
-        for attr in attrs:
-            if loaded is not None and hasattr(loaded, attr):
-                monkeypatch.setattr(loaded, attr, True)
-    _cpu_trl_defaults(monkeypatch)
+    for variable, value in OFFLINE_ENVIRONMENT.items():
+        monkeypatch.setenv(variable, value)
+    for target, attribute, value in offline_attributes():
+        monkeypatch.setattr(target, attribute, value)
     monkeypatch.chdir(root)
     yield root
-
-
-def _cpu_trl_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Without a bf16-capable accelerator, make TRL's configs default to ``bf16=False``.
-
-    TRL's configs default to ``bf16=True``, which transformers refuses on a CPU-only machine
-    ("Your setup doesn't support bf16/gpu"), so hub-style snippets that build a default
-    config could not run there unchanged. An explicit ``bf16=...`` is left alone.
-    """
-    import importlib.util
-
-    if importlib.util.find_spec("trl") is None:
-        return
-    from transformers.utils import is_torch_bf16_gpu_available
-
-    if is_torch_bf16_gpu_available():
-        return
-    from trl.trainer import base_config
-
-    config_class = getattr(base_config, "_BaseConfig", None)
-    if config_class is None:
-        return
-    original = config_class.__post_init__
-
-    def __post_init__(self: Any) -> None:
-        if self.bf16 is None and not self.fp16:
-            self.bf16 = False
-        original(self)
-
-    monkeypatch.setattr(config_class, "__post_init__", __post_init__)
 
 
 @pytest.fixture(scope="session")
