@@ -297,9 +297,11 @@ def apply_replay(
 
     Args:
         batch: the GRPO batch.
-        replacements: ``(first row, stored group)`` pairs; a stored group must hold exactly
+        replacements: ``(first row, stored rows)`` pairs: a stored group, or the part of one
+            that this process holds when a group's rows are split across processes (at
+            most ``group_size`` rows, written from the first row on). They must hold exactly
             the batch's per-token and per-row fields.
-        group_size: rows per group (``num_generations``).
+        group_size: rows per group (``num_generations``): the most one replacement writes.
         pad_token_id: the tokenizer's pad token id.
         pad_to_multiple_of: TRL's ``pad_to_multiple_of``, applied when widening.
         sequence_level_ratio: see :func:`extract_group`.
@@ -315,19 +317,26 @@ def apply_replay(
         return out
     num_rows = batch["prompt_ids"].shape[0]
     fields = [name for name in batch if name != COUNT_FIELD]
-    starts = [start for start, _ in replacements]
-    if len(set(starts)) != len(starts):
-        raise ValueError(f"apply_replay: two replacements target the same rows: {starts}")
+    spans = []
     for start, group in replacements:
-        if start < 0 or start + group_size > num_rows:
-            raise IndexError(f"apply_replay: rows {start}:{start + group_size} are outside the "
-                             f"batch of {num_rows} rows")
         if set(group) != set(fields):
             raise ValueError(
                 f"apply_replay: a stored group holds {sorted(group)} but the batch holds "
                 f"{sorted(fields)}; was the buffer filled under another configuration (beta, "
                 f"tools, vLLM)? Start from an empty buffer for this configuration."
             )
+        count = group["prompt_ids"].shape[0]
+        if not 0 < count <= group_size:
+            raise ValueError(f"apply_replay: a replacement must hold 1 to group_size="
+                             f"{group_size} rows, got {count}")
+        if start < 0 or start + count > num_rows:
+            raise IndexError(f"apply_replay: rows {start}:{start + count} are outside the "
+                             f"batch of {num_rows} rows")
+        spans.append((start, count))
+    ordered = sorted(spans)
+    if any(a + n > b for (a, n), (b, _) in zip(ordered, ordered[1:], strict=False)):
+        raise ValueError(f"apply_replay: two replacements target the same rows: "
+                         f"{[start for start, _ in spans]}")
     prompt_width = batch["prompt_ids"].shape[1]
     completion_width = batch["completion_ids"].shape[1]
     longest_prompt = max(group["prompt_ids"].shape[1] for _, group in replacements)
@@ -342,7 +351,7 @@ def apply_replay(
     # single tokens, and the number of operations on the (possibly GPU) batch stays two per
     # field whatever the number of groups.
     device = batch["prompt_ids"].device
-    rows = torch.tensor([start + i for start, _ in replacements for i in range(group_size)],
+    rows = torch.tensor([start + i for start, count in spans for i in range(count)],
                         dtype=torch.long, device=device)
     for name in fields:
         value = batch[name]
@@ -366,9 +375,11 @@ def apply_replay(
             else:
                 new[:, : value.shape[1]] = value
         block = torch.full((len(rows), width), pad, dtype=value.dtype)
-        for i, (_, group) in enumerate(replacements):
+        first = 0
+        for (_, count), (_, group) in zip(spans, replacements, strict=True):
             stored = group[name]
-            span = slice(i * group_size, (i + 1) * group_size)
+            span = slice(first, first + count)
+            first += count
             if left:
                 block[span, width - stored.shape[1]:] = stored
             else:

@@ -130,6 +130,12 @@ class ReplayBuffer:
         return [item[0] for item in self._heap]
 
     @property
+    def ids(self) -> list[int]:
+        """The stored groups' ids, in storage order: each group's position among all the
+        groups ever offered (0 for the first), unique and unchanged while it is stored."""
+        return [-item[1] for item in self._heap]
+
+    @property
     def groups(self) -> list[dict[str, torch.Tensor]]:
         """The stored groups, in storage order (views: do not modify them)."""
         return [item[2].unpack() for item in self._heap]

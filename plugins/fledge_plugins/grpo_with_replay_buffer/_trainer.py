@@ -4,6 +4,10 @@ It overrides no generation or scoring code. ``_calculate_rewards`` is wrapped to
 raw rewards TRL computes, and ``_generate_and_score_completions`` transforms the batch TRL
 returns, before TRL shuffles and splits it into ``steps_per_generation`` slices. The
 buffer is saved beside every checkpoint and restored on resume.
+
+Under several processes every rank takes the same decision from the gathered rewards, keeps
+the same buffer (groups entering it are gathered whole from the ranks that hold their rows)
+and rewrites only its own rows; see :mod:`._ranks`.
 """
 
 from __future__ import annotations
@@ -14,12 +18,14 @@ import warnings
 from typing import Any
 
 import torch
+from accelerate.utils import gather_object
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 from trl import GRPOTrainer
 
 from ._batch import ReplayPlan, apply_replay, extract_group, loss_token_count, plan_replay
 from ._buffer import ReplayBuffer
 from ._config import DEFAULT_REPLAY_BUFFER_SIZE, check_replay_buffer_size
+from ._ranks import HeldRows, check_supported, held_rows, join_parts, plan_fingerprint
 
 __all__ = ["REPLAY_STATE_NAME", "GRPOWithReplayBufferTrainer"]
 
@@ -59,13 +65,8 @@ class GRPOWithReplayBufferTrainer(GRPOTrainer):
             getattr(args, "replay_buffer_size", DEFAULT_REPLAY_BUFFER_SIZE)
         )
         super().__init__(model, reward_funcs, args, *rest, **kwargs)
-        if capacity and self.accelerator.num_processes > 1:
-            raise NotImplementedError(
-                f"GRPOWithReplayBufferTrainer: replay runs on one process for now, and this run "
-                f"has {self.accelerator.num_processes}; every rank must take the same replay "
-                f"decision from the gathered batch, which is not built yet. Train on one "
-                f"process, or set replay_buffer_size=0."
-            )
+        check_supported(self.accelerator.distributed_type, self.accelerator.num_processes,
+                        capacity)
         self.replay_buffer = ReplayBuffer(capacity)
         # Our own generator: the draw must not shift the global random stream that
         # generation uses, and its state is saved with the checkpoint.
@@ -109,35 +110,50 @@ class GRPOWithReplayBufferTrainer(GRPOTrainer):
     # -- the transformation --------------------------------------------------------------
 
     def _apply_replay_plan(self, output: dict[str, Any], plan: ReplayPlan) -> dict[str, Any]:
-        """Apply ``plan`` to this process's batch, then store the admitted groups."""
+        """Apply ``plan`` (global group indices) to this process's rows, then store the
+        admitted groups, the same whole groups on every rank."""
         size = self.num_generations
         num_rows = output["prompt_ids"].shape[0]
-        if plan.num_groups * size != num_rows:
+        world = self.accelerator.num_processes
+        if plan.num_groups * size != num_rows * world:
             raise RuntimeError(
-                f"GRPOWithReplayBufferTrainer: the batch has {num_rows} rows but the rewards "
-                f"cover {plan.num_groups} groups of {size}"
+                f"GRPOWithReplayBufferTrainer: the rewards cover {plan.num_groups} groups of "
+                f"{size} but the {world} process(es) hold {num_rows} rows each; TRL is expected "
+                f"to gather the rewards of the whole generation batch on every process"
             )
+        if world > 1:
+            self._replay_check_agreement(plan)
+        held = held_rows(range(plan.num_groups), size, self.accelerator.process_index * num_rows,
+                         num_rows)
         work = output
         if "old_per_token_logps" not in output and (plan.replaced or plan.admitted):
             # TRL skipped them (generation and optimisation steps align). Stored groups need
             # their sampling-time values, and once a replayed group is in the batch the
             # fresh rows need theirs too, since the loss then reads them for every row.
-            groups = set(plan.admitted)
-            if plan.replaced:
-                groups |= set(range(plan.num_groups)) - set(plan.replaced)
-            rows = [g * size + i for g in sorted(groups) for i in range(size)]
+            if world > 1:
+                # Every row, on every rank: the ranks then make the same forward calls in
+                # lock-step, which sharded models (FSDP, DeepSpeed ZeRO-3) require.
+                rows = list(range(num_rows))
+            else:
+                groups = set(plan.admitted)
+                if plan.replaced:
+                    groups |= set(range(plan.num_groups)) - set(plan.replaced)
+                rows = [g * size + i for g in sorted(groups) for i in range(size)]
             work = {**output, "old_per_token_logps": self._replay_current_logps(output, rows)}
-        new_groups = [
-            (plan.scores[g], extract_group(work, g * size, size,
-                                           sequence_level_ratio=self._replay_sequence_ratio))
-            for g in plan.admitted
-        ]
+        new_groups = self._replay_new_groups(work, plan, held)
         result = output
         if plan.replaced:
+            replacements = []
+            for g, i in zip(plan.replaced, plan.drawn, strict=True):
+                if g in held:  # this rank's rows of a group it holds, all from one stored group
+                    local, within, count = held[g]
+                    stored = self.replay_buffer.group(i)
+                    if count < size:
+                        stored = {k: v[within:within + count] for k, v in stored.items()}
+                    replacements.append((local, stored))
             result = apply_replay(
                 work,
-                [(g * size, self.replay_buffer.group(i))
-                 for g, i in zip(plan.replaced, plan.drawn, strict=True)],
+                replacements,
                 group_size=size,
                 pad_token_id=self._tokenizer.pad_token_id,
                 pad_to_multiple_of=getattr(self, "pad_to_multiple_of", None),
@@ -151,11 +167,48 @@ class GRPOWithReplayBufferTrainer(GRPOTrainer):
         self.replay_stats["groups"] += plan.num_groups
         self.replay_stats["tied"] += len(plan.tied)
         self.replay_stats["replayed"] += len(plan.replaced)
+        # Global figures, equal on every rank: the plan covers the gathered batch and every
+        # rank holds the same buffer.
         metrics = self._metrics["train"]
         metrics["replay_buffer/frac_replayed"].append(len(plan.replaced) / plan.num_groups)
         metrics["replay_buffer/size"].append(float(len(self.replay_buffer)))
         metrics["replay_buffer/mean_score"].append(self.replay_buffer.mean_score())
         return result
+
+    def _replay_new_groups(
+        self, work: dict[str, Any], plan: ReplayPlan, held: dict[int, HeldRows]
+    ) -> list[tuple[float, dict[str, torch.Tensor]]]:
+        """The admitted groups, whole, with their scores, in plan order, on every rank."""
+        seq = self._replay_sequence_ratio
+        if self.accelerator.num_processes == 1:
+            return [(plan.scores[g], extract_group(work, g * self.num_generations,
+                                                   self.num_generations, sequence_level_ratio=seq))
+                    for g in plan.admitted]
+        if not plan.admitted:  # the plan is global: every rank skips the gather together
+            return []
+        # Compact CPU copies: pickling a view would send the whole batch's storage.
+        mine = [(g, {name: tensor.detach().to("cpu", copy=True) for name, tensor in
+                     extract_group(work, held[g].local, held[g].count,
+                                   sequence_level_ratio=seq).items()})
+                for g in plan.admitted if g in held]
+        parts: dict[int, list[dict[str, torch.Tensor]]] = {g: [] for g in plan.admitted}
+        for g, part in gather_object(mine):  # rank order, which is row order
+            parts[g].append(part)
+        pad = self._tokenizer.pad_token_id
+        return [(plan.scores[g], join_parts(parts[g], pad, sequence_level_ratio=seq))
+                for g in plan.admitted]
+
+    def _replay_check_agreement(self, plan: ReplayPlan) -> None:
+        """Raise unless every rank took this same decision from the same buffer state."""
+        mine = plan_fingerprint(plan, self.replay_buffer, self._replay_generator)
+        everyone = gather_object([mine])
+        if len(set(everyone)) > 1:
+            raise RuntimeError(
+                f"GRPOWithReplayBufferTrainer: the ranks took different replay decisions at "
+                f"step {self.state.global_step} (fingerprints by rank: {everyone}); their "
+                f"replay buffers or generators have diverged. Every rank must start from the "
+                f"same seed and, on resume, load the same {REPLAY_STATE_NAME}."
+            )
 
     def _replay_current_logps(self, batch: dict[str, Any], rows: list[int]) -> torch.Tensor:
         """The current policy's per-token log-probs for ``rows``; zeros elsewhere."""

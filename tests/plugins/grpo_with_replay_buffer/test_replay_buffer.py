@@ -126,6 +126,7 @@ def test_state_round_trip_keeps_order_ranking_and_sampling(tmp_path):
     restored = ReplayBuffer(3)
     restored.load_state_dict(torch.load(path, weights_only=True))
     assert restored.scores == buffer.scores
+    assert restored.ids == buffer.ids
     pairs = zip(buffer.groups, restored.groups, strict=True)
     assert all(torch.equal(a[k], b[k]) for a, b in pairs for k in a)
     assert restored.sample(2, torch.Generator().manual_seed(5)) == buffer.sample(
@@ -147,3 +148,14 @@ def test_restoring_into_a_smaller_buffer_keeps_the_best():
 def test_loading_something_else_says_what_was_expected():
     with pytest.raises(ValueError, match="expected a state of version 1"):
         ReplayBuffer(2).load_state_dict({"heap": []})
+
+
+def test_ids_name_each_stored_group_by_its_place_among_those_offered():
+    buffer = ReplayBuffer(2)
+    for score in (1.0, 3.0, 2.0, 2.0):
+        buffer.add(score, group(score))
+    # 1.0 (id 0) was pushed out by 2.0 (id 2); the second 2.0 (id 3) did not get in.
+    assert sorted(buffer.ids) == [1, 2]
+    assert [buffer.scores[buffer.ids.index(i)] for i in (1, 2)] == [3.0, 2.0]
+    assert [float(buffer.group(buffer.ids.index(i))["advantages"][0]) for i in (1, 2)] == [
+        3.0, 2.0]
