@@ -12,14 +12,29 @@ For models of about 50M and 150M parameters it prints, measured in the same run:
   multiples of the model's parameter bytes. Each contender runs in its own process so the
   figures do not mix.
 
+A second part runs fledge's callback in several processes (``torchrun``, gloo, CPU) on one
+model (150M; ``--quick``: 30M): one process, two processes with replicated parameters (DDP's
+layout: every rank holds the whole model and averages all of it) and two processes with the
+parameters sharded by FSDP2 (``fully_shard``: every rank averages its own shards). It prints
+the time of one BEMA update per rank (the slowest rank; the ranks start each repetition
+together) and the extra memory per rank: the bytes of θ₀ and EMA the callback holds, and the
+growth of the resident memory (steady and peak). Sharded, both must fall with the number of
+ranks. All processes there run one torch thread, and ``MALLOC_MMAP_THRESHOLD_`` makes large
+buffers come from (and go back to) the OS, so a freed full model cannot hide the callback's
+memory. ``--ranks 2 4`` adds more process counts (on a 2-core machine 4 ranks share the
+cores, so their times are not meaningful; their memory is).
+
 Run: ``python benchmarks/bench_bema.py`` (``--quick``: ~10M and ~30M parameters, fewer
-repetitions). Timings depend on the machine and its load; compare ratios from one run.
+repetitions; ``--part single`` or ``--part distributed`` runs one part). Timings depend on
+the machine and its load; compare ratios from one run.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import socket
 import subprocess
 import sys
 import time
@@ -188,6 +203,113 @@ def _run_child(size: str, who: str, reps: int, threads: int) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def dist_child(size: str, mode: str, reps: int) -> dict | None:
+    """One rank of the distributed part: fledge's callback on this rank's part of the model.
+
+    ``mode`` is ``replicated`` (every rank holds the whole model, as under DDP) or ``fsdp2``
+    (policy and reference ``fully_shard``-ed, each decoder layer and the root). Rank 0
+    returns every rank's figures; the others return ``None``.
+    """
+    import torch
+    import torch.distributed as dist
+    from transformers import TrainerControl
+
+    from fledge_plugins.bema_for_ref_model import _sharding
+    from fledge_plugins.bema_for_ref_model.api import BEMACallback
+
+    warnings.simplefilter("ignore")
+    torch.set_num_threads(1)
+    torch.set_grad_enabled(False)
+    dist.init_process_group("gloo")
+    rank, world = dist.get_rank(), dist.get_world_size()
+    model, ref = _model(size, 0), _model(size, 1)
+    param_bytes = sum(p.numel() * p.element_size() for p in model.parameters())
+    if mode == "fsdp2":
+        from torch.distributed.fsdp import fully_shard
+
+        for layer in model.model.layers:
+            fully_shard(layer)
+        fully_shard(model)
+        fully_shard(ref)
+    locals_ = [_sharding.local(p) for p in model.parameters()]
+    local_bytes = sum(t.numel() * t.element_size() for t in locals_)
+    args, control = SimpleNamespace(output_dir="unused", save_on_each_node=False), TrainerControl()
+    dist.barrier()
+    base_rss, _ = _rss()
+    _reset_peak()
+    cb = BEMACallback(update_freq=1, update_ref_model=True, ref_model_update_freq=1, device="cpu")
+    cb.on_train_begin(args, _state(0), control, model=model, ref_model=ref)
+    sched, step = cb.schedule, [0]
+
+    def run(update: bool, write: bool):
+        def go():
+            step[0] += 1
+            object.__setattr__(sched, "update_freq", 1 if update else 10**9)
+            object.__setattr__(sched, "ref_model_update_freq", 1 if write else 10**9)
+            cb.on_step_end(args, _state(step[0]), control, model=model, ref_model=ref)
+        return go
+
+    def setup():  # a stand-in optimizer step, then all ranks start together
+        for t in locals_:
+            t.add_(1e-4)
+        dist.barrier()
+
+    result = {"rank": rank, "world": world, "mode": mode, "param_bytes": param_bytes,
+              "local_bytes": local_bytes, "sharded": cb.sharded}
+    for kind, update, write in (("ema", True, False), ("ref", False, True), ("both", True, True)):
+        result[kind] = _time(run(update, write), reps, setup)
+    rss, peak = _rss()
+    result.update(buffers=cb.state.nbytes(), extra_rss=rss - base_rss, extra_peak=peak - base_rss)
+    gathered = [None] * world
+    dist.gather_object(result, gathered if rank == 0 else None, dst=0)
+    dist.destroy_process_group()
+    return {"ranks": gathered} if rank == 0 else None
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _run_dist(size: str, mode: str, nproc: int, reps: int) -> list[dict]:
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MALLOC_MMAP_THRESHOLD_": "65536",
+           "CUDA_VISIBLE_DEVICES": ""}
+    out = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", str(nproc),
+         "--master-addr", "127.0.0.1", "--master-port", str(_free_port()),
+         __file__, "--dist-child", size, mode, str(reps)],
+        capture_output=True, text=True, check=False, env=env,
+    )
+    lines = [ln for ln in out.stdout.splitlines() if ln.startswith("BENCH-DIST ")]
+    if out.returncode != 0 or not lines:
+        raise SystemExit(f"bench {mode} on {nproc} processes failed:\n{out.stderr[-3000:]}")
+    return json.loads(lines[-1].removeprefix("BENCH-DIST "))["ranks"]
+
+
+def distributed_part(size: str, reps: int, extra_ranks: list[int]) -> None:
+    """Print the distributed part's table (see the module docstring)."""
+    runs = [("1 process", _run_dist(size, "replicated", 1, reps)),
+            ("2 replicated (DDP)", _run_dist(size, "replicated", 2, reps))]
+    for n in sorted({2, *extra_ranks}):
+        runs.append((f"{n} sharded (FSDP2)", _run_dist(size, "fsdp2", n, reps)))
+    first = runs[0][1][0]
+    mib = first["param_bytes"] / 2**20
+    print(f"\n== several processes (torchrun, gloo, 1 thread each): Qwen2 {size}, "
+          f"{mib:.0f} MiB fp32 parameters; per rank, the slowest rank's time")
+    print(f"{'run':<20}{'EMA ms':>8}{'ref ms':>8}{'both ms':>9}{'vs 1 proc':>11}"
+          f"{'params MiB':>12}{'buffers MiB':>13}{'RSS+ MiB':>10}{'peak+ MiB':>11}")
+    base = max(r["both"] for r in runs[0][1])
+    for label, ranks in runs:
+        slow = {k: max(r[k] for r in ranks) for k in ("ema", "ref", "both")}
+        mem = {k: max(r[k] for r in ranks) / 2**20
+               for k in ("local_bytes", "buffers", "extra_rss", "extra_peak")}
+        print(f"{label:<20}{slow['ema'] * 1e3:>8.1f}{slow['ref'] * 1e3:>8.1f}"
+              f"{slow['both'] * 1e3:>9.1f}{slow['both'] / base:>10.2f}x"
+              f"{mem['local_bytes']:>12.0f}{mem['buffers']:>13.0f}{mem['extra_rss']:>10.0f}"
+              f"{mem['extra_peak']:>11.0f}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="~10M/30M models, 5 repetitions")
@@ -196,8 +318,19 @@ def main(argv: list[str] | None = None) -> int:
         "--threads", type=int, default=0,
         help="torch threads (default: torch's choice); 1 gives steadier figures on a busy machine",
     )
+    parser.add_argument("--part", choices=("all", "single", "distributed"), default="all",
+                        help="run one part only (default: both)")
+    parser.add_argument("--ranks", type=int, nargs="*", default=[],
+                        help="more process counts for the sharded run (2 always runs)")
     parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
+    parser.add_argument("--dist-child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.dist_child:
+        size, mode, reps = args.dist_child
+        result = dist_child(size, mode, int(reps))
+        if result is not None:
+            print("BENCH-DIST " + json.dumps(result), flush=True)
+        return 0
     if args.child:
         size, who, reps, threads = args.child
         print(json.dumps(child(size, who, int(reps), int(threads))))
@@ -208,6 +341,8 @@ def main(argv: list[str] | None = None) -> int:
 
     threads = args.threads or torch.get_num_threads()
     print(f"torch {torch.__version__}, {threads} threads, fp32, CPU buffers, best of {reps}")
+    if args.part == "distributed":
+        sizes = ()
     for size in sizes:
         floor = _run_child(size, "floor", reps, args.threads)
         ours = _run_child(size, "fledge", reps, args.threads)
@@ -224,6 +359,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"extra memory (x parameter bytes): fledge {ours['extra_rss']:.2f} steady, "
               f"{ours['extra_peak']:.2f} peak; TRL {trl['extra_rss']:.2f} steady, "
               f"{trl['extra_peak']:.2f} peak")
+    if args.part != "single":
+        distributed_part("30M" if args.quick else "150M", reps, args.ranks)
     return 0
 
 

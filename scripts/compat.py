@@ -81,7 +81,10 @@ def installed(python: Path, distribution: str) -> str:
 
 def test(python: Path, pytest_args: list[str]) -> tuple[dict[str, int], float, str]:
     start = time.perf_counter()
-    done = run([python, "-m", "pytest", "-q", "-p", "no:cacheprovider", *SUITES, *pytest_args],
+    # Test paths given after ``--`` replace the default suites (else both would run).
+    paths = [a for a in pytest_args if not a.startswith("-") and (REPO / a.split("::")[0]).exists()]
+    suites = [] if paths else SUITES
+    done = run([python, "-m", "pytest", "-q", "-p", "no:cacheprovider", *suites, *pytest_args],
                cwd=REPO)
     seconds = time.perf_counter() - start
     summary = (done.stdout.strip().splitlines() or [""])[-1]
@@ -101,7 +104,7 @@ def check(trl: str, transformers: str | None, pytest_args: list[str]) -> Outcome
     return Outcome(versions[0], versions[1], counts.get("passed", 0), failed,
                    counts.get("skipped", 0), round(seconds, 1),
                    ok=failed == 0 and counts.get("passed", 0) > 0,
-                   note="" if failed == 0 else summary)
+                   note="" if failed == 0 and counts.get("passed") else summary)
 
 
 def main() -> int:

@@ -12,15 +12,12 @@ from typing import Any
 import torch
 from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
 
-from . import _targets
+from . import _checkpoint, _sharding, _targets
+from ._checkpoint import STATE_FILE  # noqa: F401  (its old home; tests import it here)
 from ._schedule import Schedule
 from ._state import BEMAState
 
 logger = logging.getLogger(__name__)
-
-#: File written into every Trainer checkpoint folder.
-STATE_FILE = "bema_state.safetensors"
-_FORMAT = "fledge.bema_for_ref_model/1"
 
 
 class BEMACallback(TrainerCallback):
@@ -38,6 +35,11 @@ class BEMACallback(TrainerCallback):
     ``trl.experimental.bema_for_ref_model.BEMACallback``), so a run moved from TRL gives the
     same weights. See the feature's docs page for the step conventions, the buffers' dtypes
     and the PEFT behaviour.
+
+    Several processes: with replicated parameters (DDP) every rank computes the same BEMA
+    weights; with FSDP2-sharded parameters (``DTensor``) θ₀ and the EMA hold each rank's
+    local shards and the BEMA weights go into the reference's matching shards, with no
+    communication. DeepSpeed ZeRO-3 is refused (see the docs' "Distributed training").
 
     Args:
         update_freq: EMA update every this many steps (φ).
@@ -99,7 +101,9 @@ class BEMACallback(TrainerCallback):
         self.state: BEMAState | None = None
         self.last_update_step: int | None = None
         self.ref_written = False
+        self.sharded = False
         self._policy: Any = None
+        self._written: list[Any] = []
         self._resume_dir: str | None = None
 
     def __getattr__(self, name: str) -> Any:
@@ -123,10 +127,14 @@ class BEMACallback(TrainerCallback):
             raise ValueError("BEMACallback: the trainer passed no model to on_train_begin")
         policy = _targets.unwrap(model)
         self._check_args(args)
+        # FSDP2 registers the sharded parameters only while a module is resharded.
+        _sharding.reshard(policy)
         tracked = _targets.trainable(policy)
         if not tracked:
             raise ValueError("BEMACallback: the model has no trainable parameter to average")
+        _sharding.check_supported(tracked)
         self.state = BEMAState(tracked, device=self.device)
+        self.sharded = any(_sharding.is_sharded(param) for _, param in tracked)
         self.last_update_step = None
         self.ref_written = False
         self._policy = policy
@@ -149,6 +157,8 @@ class BEMACallback(TrainerCallback):
             beta = schedule.beta(step)
             self.last_update_step = step
         alpha = self.current_alpha() if schedule.is_ref_step(step) else None
+        if alpha is not None:
+            self._reshard_reference()
         self.state.step(beta, alpha)
         if alpha is not None:
             self.ref_written = True
@@ -157,9 +167,13 @@ class BEMACallback(TrainerCallback):
     def on_save(
         self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any
     ) -> None:
-        if self.state is None or not state.is_world_process_zero:
+        if self.state is None or not _checkpoint.writes(args, state, self.sharded):
             return
         folder = Path(args.output_dir) / f"checkpoint-{state.global_step}"
+        if self.sharded:
+            # Every rank writes its shards; the Trainer's own writer may not have made the
+            # folder yet when another rank gets here.
+            folder.mkdir(parents=True, exist_ok=True)
         if not folder.is_dir():
             warnings.warn(
                 f"BEMACallback: checkpoint folder {folder} not found; the BEMA state of step "
@@ -167,7 +181,9 @@ class BEMACallback(TrainerCallback):
                 stacklevel=2,
             )
             return
-        self.save_state(folder / STATE_FILE, state.global_step)
+        rank, world = _sharding.rank_and_world()
+        name = _checkpoint.file_name(self.sharded, rank, world)
+        self.save_state(folder / name, state.global_step)
 
     def on_train_end(
         self,
@@ -183,10 +199,12 @@ class BEMACallback(TrainerCallback):
         # no third copy of the model.
         self.state.bema_into_theta0(self.current_alpha())
         self._final = True
-        if state.is_world_process_zero:
+        # Sharded: every rank takes part in gathering the weights; rank 0 writes them.
+        if self.sharded or state.is_world_process_zero:
             path = os.path.join(args.output_dir, "bema")
             self.save_bema(path)
-            logger.info("BEMACallback: saved the BEMA model to %s", path)
+            if state.is_world_process_zero:
+                logger.info("BEMACallback: saved the BEMA model to %s", path)
 
     # ------------------------------------------------------------------ public helpers
 
@@ -200,7 +218,8 @@ class BEMACallback(TrainerCallback):
         """The BEMA weights of the averaged parameters, by name (new tensors, buffer dtype).
 
         During training: αₖ(θ − θ₀) + EMAₖ with the EMA and α of the latest update k; after
-        training: the weights saved to ``<output_dir>/bema``.
+        training: the weights saved to ``<output_dir>/bema``. For a sharded parameter (FSDP2)
+        the tensor is this rank's local shard.
         """
         state = self._require_state()
         result: dict[str, torch.Tensor] = {}
@@ -215,52 +234,73 @@ class BEMACallback(TrainerCallback):
         return result
 
     def save_bema(self, path: str | os.PathLike[str]) -> None:
-        """Save the policy with its BEMA weights (``save_pretrained``; PEFT: the adapter)."""
+        """Save the policy with its BEMA weights (``save_pretrained``; PEFT: the adapter).
+
+        In a distributed run only rank 0 writes. With sharded parameters (FSDP2) every rank
+        must call it: the weights are gathered one tensor at a time, so rank 0 holds the
+        whole model once, as the Trainer's own full-state-dict save does.
+        """
         policy = self._policy
         weights = self.bema_state_dict()
-        full = dict(policy.state_dict())
-        for name, value in weights.items():
-            full[name] = value.to(full[name].dtype)
-        if _targets.is_peft(policy):
+        layouts = {n: t.param for t in self._require_state().tracked for n in t.names}
+        write = _sharding.rank_and_world()[0] == 0
+        # Tied weights are one tensor under several names: gathered once, saved as one (so
+        # save_pretrained recognises the tie). Keyed by the model's tensor objects, which
+        # are tied alike on every rank, so every rank makes the same collective calls.
+        sources = dict(policy.named_parameters(remove_duplicate=False))
+        sources.update(policy.named_buffers(remove_duplicate=False))
+        done: dict[int, torch.Tensor | None] = {}
+        full: dict[str, torch.Tensor] = {}
+        peft = _targets.is_peft(policy)
+        for name, value in policy.state_dict().items():
+            if peft and name not in weights:
+                continue  # PEFT saves the adapter only: the base weights are not needed
+            key = id(sources.get(name, value))
+            if key not in done:
+                if name in weights:
+                    value = _sharding.rebuild(layouts[name], weights[name].to(value.dtype))
+                # Each DTensor's gather is a collective: the same order on every rank.
+                value = _sharding.full(value)
+                # Only rank 0 keeps the gathered weights.
+                done[key] = (value.detach().cpu() if self.sharded else value) if write else None
+            if write:
+                full[name] = done[key]
+        if not write:
+            return
+        if peft:
             active = _targets._adapter_name(policy)
             policy.save_pretrained(str(path), selected_adapters=[active], state_dict=full)
         else:
             policy.save_pretrained(str(path), state_dict=full)
 
     def save_state(self, path: str | os.PathLike[str], global_step: int) -> None:
-        """Write θ₀, the EMA and the schedule position to ``path`` (safetensors)."""
-        from safetensors.torch import save_file
+        """Write θ₀, the EMA and the schedule position to ``path`` (safetensors).
 
+        With sharded parameters the file holds this rank's shards (and says which rank of
+        how many wrote it).
+        """
         state = self._require_state()
-        with_targets = self.ref_written
-        tensors = {
-            k: v.detach().contiguous().cpu()
-            for k, v in state.state_dict(with_targets=with_targets).items()
-        }
+        rank, world = _sharding.rank_and_world()
         metadata = {
-            "format": _FORMAT,
             "global_step": str(global_step),
             "last_update_step": "" if self.last_update_step is None else str(self.last_update_step),
             "schedule": json.dumps(self.schedule.to_dict(), sort_keys=True),
         }
-        save_file(tensors, str(path), metadata=metadata)
+        if self.sharded:
+            metadata.update(rank=str(rank), world_size=str(world))
+        _checkpoint.write(path, state.state_dict(with_targets=self.ref_written), metadata)
 
     def load_state(self, path: str | os.PathLike[str]) -> None:
         """Restore what :meth:`save_state` wrote (after ``on_train_begin`` built the buffers)."""
-        from safetensors import safe_open
-        from safetensors.torch import load_file
-
         state = self._require_state()
-        with safe_open(str(path), framework="pt") as handle:
-            metadata = handle.metadata() or {}
-        if metadata.get("format") != _FORMAT:
-            raise ValueError(
-                f"BEMACallback: {path} is not a BEMA state file written by fledge "
-                f"(format {metadata.get('format')!r}, expected {_FORMAT!r})"
-            )
-        saved_tensors = load_file(str(path))
+        rank, world = _sharding.rank_and_world()
+        saved_tensors, metadata = _checkpoint.read(
+            path, sharded=self.sharded, rank=rank, world=world
+        )
         if not self.schedule.update_ref_model:
             saved_tensors = {k: v for k, v in saved_tensors.items() if not k.startswith("target.")}
+        if any(k.startswith("target.") for k in saved_tensors):
+            self._reshard_reference()
         state.load_state_dict(saved_tensors, source=str(path))
         self.ref_written = any(k.startswith("target.") for k in saved_tensors)
         last = metadata.get("last_update_step", "")
@@ -310,6 +350,8 @@ class BEMACallback(TrainerCallback):
                     "weights and cannot be written into a plain reference model; pass "
                     "ref_model=None (the reference is then the policy's 'ref' adapter)"
                 )
+            self._written = [policy if holder is None else holder]
+            self._reshard_reference()
             self.state.set_targets(_targets.adapter_targets(policy, tracked, holder))
             return
         if "ref_model" not in kwargs:
@@ -332,15 +374,24 @@ class BEMACallback(TrainerCallback):
                 "BEMACallback(update_ref_model=True): the reference model is the policy itself; "
                 "pass a separate ref_model"
             )
+        self._written = [ref]
+        self._reshard_reference()
         targets, frozen = _targets.model_targets(policy, ref, tracked)
         self.state.set_targets(targets, frozen)
+
+    def _reshard_reference(self) -> None:
+        # An FSDP2 module left unsharded (the root after a forward, an eval model under
+        # no_grad) would ignore what is written into its shards until it reshards.
+        for module in self._written:
+            _sharding.reshard(module)
 
     def _restore(self, args: TrainingArguments, state: TrainerState) -> None:
         folder = self._resume_dir or os.path.join(
             args.output_dir, f"checkpoint-{state.global_step}"
         )
         self._resume_dir = None
-        path = Path(folder) / STATE_FILE
+        rank, world = _sharding.rank_and_world()
+        path = _checkpoint.find(folder, sharded=self.sharded, rank=rank, world=world)
         if not path.is_file():
             warnings.warn(
                 f"BEMACallback: resuming at step {state.global_step} but {path} does not exist; "

@@ -1,7 +1,9 @@
 """The BEMA buffers (θ₀ and the EMA, nothing else) and their multi-tensor updates.
 
-One θ₀ and one EMA buffer per tracked (trainable, de-duplicated) parameter tensor, so that
-a later sharded version can keep the state of its local shards only. θ₀ keeps the
+One θ₀ and one EMA buffer per tracked (trainable, de-duplicated) parameter tensor, holding
+this rank's local shard of it when the parameter is sharded (an FSDP2 ``DTensor``): BEMA is
+elementwise, so each rank averages its own shards and writes the matching shards of the
+reference, with no communication. θ₀ keeps the
 parameter's dtype (it is an exact snapshot); the EMA is float32 for 16-bit parameters
 (an EMA with small βₜ in bfloat16 would round most updates away) and the parameter's dtype
 otherwise.
@@ -21,6 +23,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import torch
+
+from ._sharding import local
 
 Tensor = torch.Tensor
 
@@ -43,7 +47,11 @@ def _flat(tensor: Tensor) -> Tensor:
 
 @dataclass
 class Tracked:
-    """One parameter tensor that BEMA averages, its buffers and where its BEMA goes."""
+    """One parameter tensor that BEMA averages, its buffers and where its BEMA goes.
+
+    ``param`` and ``targets`` are the model's tensors (``DTensor`` when sharded); ``theta0``
+    and ``ema`` are plain tensors shaped like the local shard.
+    """
 
     names: tuple[str, ...]
     param: Tensor
@@ -83,8 +91,9 @@ class BEMAState:
         with torch.no_grad():
             for names, param in tensors:
                 where = param.device if self.device is None else self.device
-                theta0 = torch.empty_like(param, device=where, requires_grad=False)
-                theta0.copy_(param.detach())
+                shard = local(param).detach()
+                theta0 = torch.empty_like(shard, device=where, requires_grad=False)
+                theta0.copy_(shard)
                 ema = torch.empty_like(theta0, dtype=ema_dtype(param.dtype))
                 ema.copy_(theta0)
                 self.tracked.append(Tracked(tuple(names), param, theta0, ema))
@@ -111,10 +120,10 @@ class BEMAState:
         self._groups = None
 
     def _plan(self) -> list[_Group]:
-        pointers = [t.param.data_ptr() for t in self.tracked]
+        pointers = [local(x).data_ptr() for t in self.tracked for x in (t.param, *t.targets)]
         if self._groups is not None and pointers == self._pointers:
             return self._groups
-        # (Re)build: first use, or a parameter got new storage (e.g. the model was moved).
+        # (Re)build: first use, or a tensor got new storage (e.g. a model was moved).
         self._pointers = pointers
         groups: list[_Group] = []
         scratch: dict[tuple[torch.dtype, torch.device, str], Tensor] = {}
@@ -122,10 +131,10 @@ class BEMAState:
         size = 0
         for tracked in self.tracked:
             chunk = self.chunk_numel or _CHUNK_NUMEL.get(tracked.ema.device.type, 1 << 16)
-            live, ema, theta0 = _flat(tracked.param.detach()), _flat(tracked.ema), _flat(
+            live, ema, theta0 = _flat(local(tracked.param).detach()), _flat(tracked.ema), _flat(
                 tracked.theta0
             )
-            targets = [_flat(t) for t in tracked.targets]
+            targets = [_flat(local(t)) for t in tracked.targets]
             direct = len(targets) == 1 and (targets[0].dtype, targets[0].device) == (
                 ema.dtype,
                 ema.device,
@@ -182,7 +191,7 @@ class BEMAState:
     def snapshot(self) -> None:
         """θ₀ ← θ and EMA ← θ (the start of the average)."""
         for tracked in self.tracked:
-            tracked.theta0.copy_(tracked.param.detach())
+            tracked.theta0.copy_(local(tracked.param).detach())
             tracked.ema.copy_(tracked.theta0)
 
     @torch.no_grad()
@@ -210,15 +219,22 @@ class BEMAState:
                     for target in g.targets:
                         torch._foreach_copy_(target, g.scratch)
         if alpha is not None:
-            for src, dsts in self.frozen:
-                for dst in dsts:
-                    dst.copy_(src.detach())
+            self._copy_frozen()
+
+    @torch.no_grad()
+    def _copy_frozen(self) -> None:
+        for src, dsts in self.frozen:
+            for dst in dsts:
+                local(dst).copy_(local(src).detach())
 
     @torch.no_grad()
     def bema(self, index: int, alpha: float) -> Tensor:
-        """A new tensor holding the BEMA weights of tracked tensor ``index`` (float32 or wider)."""
+        """A new tensor holding the BEMA weights of tracked tensor ``index`` (float32 or wider).
+
+        For a sharded parameter: of this rank's local shard.
+        """
         tracked = self.tracked[index]
-        theta = tracked.param.detach().to(tracked.ema.device, tracked.ema.dtype)
+        theta = local(tracked.param).detach().to(tracked.ema.device, tracked.ema.dtype)
         return torch.add(tracked.ema, theta - tracked.theta0, alpha=alpha)
 
     @torch.no_grad()
@@ -241,7 +257,7 @@ class BEMAState:
             state[f"theta0.{tracked.names[0]}"] = tracked.theta0
             state[f"ema.{tracked.names[0]}"] = tracked.ema
             if with_targets and tracked.targets:
-                state[f"target.{tracked.names[0]}"] = tracked.targets[0]
+                state[f"target.{tracked.names[0]}"] = local(tracked.targets[0])
         return state
 
     @torch.no_grad()
@@ -269,11 +285,9 @@ class BEMAState:
             saved = targets.get(f"target.{tracked.names[0]}")
             if saved is not None:
                 for target in tracked.targets:
-                    target.copy_(saved)
+                    local(target).copy_(saved)
         if targets:
-            for src, dsts in self.frozen:
-                for dst in dsts:
-                    dst.copy_(src.detach())
+            self._copy_frozen()
 
     def nbytes(self) -> int:
         """Bytes held by the buffers."""

@@ -13,6 +13,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from . import _sharding
+
 #: The adapter TRL's DPOTrainer computes reference log-probabilities with, when present.
 REF_ADAPTER = "ref"
 
@@ -65,6 +67,11 @@ def model_targets(
                 problems.append(f"{name!r} is missing")
             elif dst.shape != param.shape:
                 problems.append(f"{name!r} has shape {tuple(dst.shape)}, not {tuple(param.shape)}")
+            elif not _sharding.same_layout(dst, param):
+                problems.append(
+                    f"{name!r} is {_sharding.describe(dst)} in the reference but "
+                    f"{_sharding.describe(param)} in the policy"
+                )
             else:
                 found.append(dst)
         targets.append(_dedupe(found))
@@ -72,12 +79,18 @@ def model_targets(
         raise ValueError(
             "BEMACallback: the reference model does not match the policy's trainable "
             f"parameters ({'; '.join(problems[:4])}{'; ...' if len(problems) > 4 else ''}); "
-            "pass a reference model of the same architecture as the policy"
+            "pass a reference model of the same architecture as the policy, sharded like the "
+            "policy when the policy is sharded (FSDP2: fully_shard both on the same mesh)"
         )
     copies = []
     for name, src in frozen(policy).items():
         dst = ref_params.get(name)
-        if dst is not None and dst.shape == src.shape and dst is not src:
+        if (
+            dst is not None
+            and dst.shape == src.shape
+            and dst is not src
+            and _sharding.same_layout(dst, src)
+        ):
             copies.append((src, [dst]))
     return targets, copies
 
@@ -125,7 +138,8 @@ def adapter_targets(
             with torch.no_grad():
                 params = dict(policy.named_parameters())
                 for names, param in tracked:
-                    params[_swap_segment(names[0], active, REF_ADAPTER)].copy_(param)
+                    dst = params[_swap_segment(names[0], active, REF_ADAPTER)]
+                    _sharding.local(dst).copy_(_sharding.local(param))
     else:
         ref_name = active
     for name, param in holder.named_parameters():
@@ -142,7 +156,7 @@ def adapter_targets(
             )
         dst_name = _swap_segment(names[0], active, ref_name) if holder is policy else names[0]
         dst = params.get(dst_name)
-        if dst is None or dst.shape != param.shape:
+        if dst is None or dst.shape != param.shape or not _sharding.same_layout(dst, param):
             raise ValueError(
                 f"BEMACallback: the reference adapter has no parameter {dst_name!r} shaped "
                 f"like {names[0]!r}; the {ref_name!r} adapter must have the trained adapter's "
