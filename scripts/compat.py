@@ -24,7 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 try:
@@ -46,6 +46,7 @@ class Outcome:
     seconds: float
     ok: bool
     note: str = ""
+    failures: list[str] = field(default_factory=list)
 
 
 def oldest_supported(distribution: str) -> str:
@@ -79,7 +80,7 @@ def installed(python: Path, distribution: str) -> str:
     return run([python, "-c", code]).stdout.strip()
 
 
-def test(python: Path, pytest_args: list[str]) -> tuple[dict[str, int], float, str]:
+def test(python: Path, pytest_args: list[str]) -> tuple[dict[str, int], float, str, list[str]]:
     start = time.perf_counter()
     # Test paths given after ``--`` replace the default suites (else both would run).
     paths = [a for a in pytest_args if not a.startswith("-") and (REPO / a.split("::")[0]).exists()]
@@ -90,7 +91,9 @@ def test(python: Path, pytest_args: list[str]) -> tuple[dict[str, int], float, s
     summary = (done.stdout.strip().splitlines() or [""])[-1]
     counts = {key: int(n) for n, key in re.findall(r"(\d+) (passed|failed|skipped|error)",
                                                     summary)}
-    return counts, seconds, summary
+    # pytest's short summary (-ra in pyproject.toml) names each failing test.
+    failures = [line for line in done.stdout.splitlines() if line.startswith(("FAILED", "ERROR"))]
+    return counts, seconds, summary, failures
 
 
 def check(trl: str, transformers: str | None, pytest_args: list[str]) -> Outcome:
@@ -99,12 +102,13 @@ def check(trl: str, transformers: str | None, pytest_args: list[str]) -> Outcome
     with tempfile.TemporaryDirectory(prefix="fledge-compat-") as tmp:
         python = make_env(Path(tmp), pins)
         versions = installed(python, "trl"), installed(python, "transformers")
-        counts, seconds, summary = test(python, pytest_args)
+        counts, seconds, summary, failures = test(python, pytest_args)
     failed = counts.get("failed", 0) + counts.get("error", 0)
     return Outcome(versions[0], versions[1], counts.get("passed", 0), failed,
                    counts.get("skipped", 0), round(seconds, 1),
                    ok=failed == 0 and counts.get("passed", 0) > 0,
-                   note="" if failed == 0 and counts.get("passed") else summary)
+                   note="" if failed == 0 and counts.get("passed") else summary,
+                   failures=failures)
 
 
 def main() -> int:
@@ -125,6 +129,10 @@ def main() -> int:
         for o in outcomes:
             print(f"| {o.trl} | {o.transformers} | {'pass' if o.ok else 'FAIL'} | {o.passed} "
                   f"| {o.failed} | {o.skipped} | {o.seconds:.0f} s |")
+        for o in outcomes:
+            for line in o.failures:
+                print(f"\ntrl {o.trl}, transformers {o.transformers}: {line}", end="")
+        print()
     return 0 if all(o.ok for o in outcomes) else 1
 
 
