@@ -106,6 +106,22 @@ def _time(fn, reps: int, setup=None) -> float:
     return min(samples)
 
 
+def _fledge_steps(cb, args, control, model, ref):
+    """``run(update, write)``: a function doing one of our callback's steps, of that kind."""
+    sched, step = cb.schedule, [0]
+
+    def run(update: bool, write: bool):
+        def go():
+            step[0] += 1
+            # Select what the step does through the (public) schedule settings.
+            object.__setattr__(sched, "update_freq", 1 if update else 10**9)
+            object.__setattr__(sched, "ref_model_update_freq", 1 if write else 10**9)
+            cb.on_step_end(args, _state(step[0]), control, model=model, ref_model=ref)
+        return go
+
+    return run
+
+
 def _perturb(model) -> None:
     import torch
 
@@ -155,17 +171,7 @@ def child(size: str, who: str, reps: int, threads: int) -> dict:
         cb = BEMACallback(update_freq=1, update_ref_model=True, ref_model_update_freq=1,
                           device="cpu")
         cb.on_train_begin(args, _state(0), control, model=model, ref_model=ref)
-        sched = cb.schedule
-        step = [0]
-
-        def run(update: bool, write: bool):
-            def go():
-                step[0] += 1
-                # Select what the step does through the (public) schedule settings.
-                object.__setattr__(sched, "update_freq", 1 if update else 10**9)
-                object.__setattr__(sched, "ref_model_update_freq", 1 if write else 10**9)
-                cb.on_step_end(args, _state(step[0]), control, model=model, ref_model=ref)
-            return go
+        run = _fledge_steps(cb, args, control, model, ref)
     else:
         cb = TRLBEMACallback(update_freq=1, device="cpu")
         cb.on_train_begin(args, _state(0), control, model=model)
@@ -239,15 +245,7 @@ def dist_child(size: str, mode: str, reps: int) -> dict | None:
     _reset_peak()
     cb = BEMACallback(update_freq=1, update_ref_model=True, ref_model_update_freq=1, device="cpu")
     cb.on_train_begin(args, _state(0), control, model=model, ref_model=ref)
-    sched, step = cb.schedule, [0]
-
-    def run(update: bool, write: bool):
-        def go():
-            step[0] += 1
-            object.__setattr__(sched, "update_freq", 1 if update else 10**9)
-            object.__setattr__(sched, "ref_model_update_freq", 1 if write else 10**9)
-            cb.on_step_end(args, _state(step[0]), control, model=model, ref_model=ref)
-        return go
+    run = _fledge_steps(cb, args, control, model, ref)
 
     def setup():  # a stand-in optimizer step, then all ranks start together
         for t in locals_:
