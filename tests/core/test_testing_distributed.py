@@ -100,3 +100,13 @@ def test_finish_outside_a_launch_says_how_to_run(monkeypatch, tmp_path):
     monkeypatch.setenv("RANK", "3")
     assert finish({"a": 1}).read_text().strip().startswith("{")
     assert (tmp_path / "rank-3.json").is_file()
+
+
+@pytest.mark.slow
+def test_a_hang_after_every_result_keeps_the_results(tmp_path):
+    script = tmp_path / "lingers.py"
+    script.write_text("import os, time\nfrom fledge.testing.distributed import finish\n"
+                      "finish({'rank': int(os.environ['RANK'])})\ntime.sleep(600)\n")
+    with pytest.warns(RuntimeWarning, match="did not exit within 2 s"):
+        results = launch(script, nproc=2, timeout=120, teardown_grace=2)
+    assert results == [{"rank": 0}, {"rank": 1}]

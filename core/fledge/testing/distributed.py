@@ -34,6 +34,8 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -44,6 +46,9 @@ __all__ = ["RESULT_DIR_ENV", "LaunchError", "finish", "launch"]
 RESULT_DIR_ENV = "FLEDGE_DIST_RESULT_DIR"
 
 _TAIL_LINES = 40
+#: Seconds the processes may take to exit once every rank wrote its result.
+TEARDOWN_GRACE = 30.0
+_POLL = 1.0
 
 
 class LaunchError(RuntimeError):
@@ -107,6 +112,31 @@ def _descendants(pid: int) -> list[int]:
     return found
 
 
+def _wait(process: subprocess.Popen[str], timeout: float, results_dir: Path, nproc: int,
+          grace: float) -> tuple[str, str]:
+    """Wait for the launcher; return its stderr and how the run ended.
+
+    ``"exited"``: the launcher exited by itself. ``"timeout"``: the run passed ``timeout``
+    and was stopped. ``"teardown"``: every rank wrote its result, then the processes hung for
+    ``grace`` seconds (gloo's teardown does, now and then): they were stopped, and the
+    results stand, since each rank wrote its own only after all of its work.
+    """
+    deadline = time.monotonic() + timeout
+    all_done_at: float | None = None
+    while True:
+        try:
+            return process.communicate(timeout=_POLL)[1], "exited"
+        except subprocess.TimeoutExpired:
+            pass  # communicate() may be called again without losing output
+        now = time.monotonic()
+        if all_done_at is None and len(list(results_dir.glob("rank-*.json"))) == nproc:
+            all_done_at = now
+        if all_done_at is not None and now - all_done_at > grace:
+            return _stop(process)[1], "teardown"
+        if now > deadline:
+            return _stop(process)[1], "timeout"
+
+
 def _stop(process: subprocess.Popen[str]) -> tuple[str, str]:
     """Stop a launcher and its workers; return what it wrote.
 
@@ -152,11 +182,12 @@ def launch(
     launcher: Literal["torchrun", "accelerate"] = "torchrun",
     cwd: str | os.PathLike[str] | None = None,
     hide_gpus: bool = True,
+    teardown_grace: float = TEARDOWN_GRACE,
 ) -> list[dict[str, Any]]:
     """Run ``script`` on ``nproc`` processes and return each rank's result, by rank.
 
-    Each rank must end by calling :func:`finish` with a JSON-serialisable dict (it is written
-    under the folder named by :data:`RESULT_DIR_ENV`).
+    Each rank must end by calling `finish` with a JSON-serialisable dict (it is written
+    under the folder named by `RESULT_DIR_ENV`).
 
     Args:
         script: the Python script to run.
@@ -169,6 +200,9 @@ def launch(
         cwd: the workers' working directory (default: this process's).
         hide_gpus: set ``CUDA_VISIBLE_DEVICES=""`` so the run is a CPU (gloo) one even on a
             machine with GPUs.
+        teardown_grace: seconds the processes may take to exit once every rank wrote its
+            result; past that they are stopped, the results are returned and a
+            ``RuntimeWarning`` says so (gloo's teardown hangs now and then).
 
     Returns:
         ``nproc`` dicts, the result of rank 0 first.
@@ -201,18 +235,23 @@ def launch(
         command = _command(launcher, nproc, _free_port(), log_dir, script, tuple(map(str, args)))
         process = subprocess.Popen(command, env=child_env, cwd=cwd, stdout=subprocess.PIPE,
                                    stderr=subprocess.PIPE, text=True)
-        try:
-            _, launcher_err = process.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            _, launcher_err = _stop(process)
+        launcher_err, outcome = _wait(process, timeout, results_dir, nproc, teardown_grace)
+        stderr = {-1: _tail(launcher_err), **_rank_stderr(log_dir, nproc)}
+        if outcome == "timeout":
+            done = sorted(int(p.stem.split("-")[1]) for p in results_dir.glob("rank-*.json"))
             raise LaunchError(
                 f"launch: {script.name} on {nproc} processes ({launcher}) did not finish within "
-                f"{timeout:g} s and was killed",
-                script=script, returncode=None,
-                stderr={-1: _tail(launcher_err), **_rank_stderr(log_dir, nproc)},
-            ) from None
-        stderr = {-1: _tail(launcher_err), **_rank_stderr(log_dir, nproc)}
-        if process.returncode != 0:
+                f"{timeout:g} s and was killed (ranks with a result: {done or 'none'})",
+                script=script, returncode=None, stderr=stderr,
+            )
+        if outcome == "teardown":
+            warnings.warn(
+                f"launch: every rank of {script.name} wrote its result, but the processes did "
+                f"not exit within {teardown_grace:g} s (a hang in the process group's "
+                "teardown); they were stopped and the results kept",
+                RuntimeWarning, stacklevel=2,
+            )
+        elif process.returncode != 0:
             raise LaunchError(
                 f"launch: {script.name} on {nproc} processes ({launcher}) exited with status "
                 f"{process.returncode}",
@@ -232,9 +271,9 @@ def launch(
 
 
 def finish(result: Mapping[str, Any]) -> Path:
-    """The last call of a script started by :func:`launch`: write this rank's result.
+    """The last call of a script started by `launch`: write this rank's result.
 
-    Writes ``result`` as JSON for :func:`launch` to collect, then, if a
+    Writes ``result`` as JSON for `launch` to collect, then, if a
     ``torch.distributed`` process group is up, waits for every rank and destroys it: a
     gloo group left to the interpreter's exit can abort it ("terminate called without an
     active exception") and fail a run that did everything right.
@@ -246,7 +285,7 @@ def finish(result: Mapping[str, Any]) -> Path:
         The file written.
 
     Raises:
-        RuntimeError: the script was not started by :func:`launch`.
+        RuntimeError: the script was not started by `launch`.
     """
     folder = os.environ.get(RESULT_DIR_ENV)
     if not folder:
