@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import __version__, get_registry
-from ._records import FeatureRecord, Status
+from ._records import Status
 from ._text import safe, table
 
 
@@ -77,10 +77,6 @@ def _width() -> int:
     return max(shutil.get_terminal_size((80, 24)).columns, 40)
 
 
-def _list_rows(records: list[FeatureRecord]) -> list[dict[str, Any]]:
-    return [record.to_dict() for record in records]
-
-
 def _blocked_plugins() -> list[dict[str, Any]]:
     """Plugins the switches kept from loading: their features are unknown, so one row each."""
     return [
@@ -94,7 +90,7 @@ def _blocked_plugins() -> list[dict[str, Any]]:
 
 def _cmd_list(args: argparse.Namespace) -> int:
     registry = get_registry()
-    rows = _list_rows(registry.features())
+    rows = [record.to_dict() for record in registry.features()]
     if args.stage:
         rows = [r for r in rows if r["stage"] == args.stage]
     else:
