@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import tomllib
+from venvs import make_venv, run_clean
 
 from fledge import cli
 from fledge._scaffold import scaffold
@@ -102,18 +101,10 @@ def test_the_package_installs_passes_its_tests_and_is_listed(tmp_path: Path) -> 
     package = tmp_path / "fledge-word-variety"
     scaffold("word_variety", package)
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)],
-                   check=True, timeout=120)
-    python = venv / "bin" / "python"
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("FLEDGE_", "PYTHONPATH", "VIRTUAL_ENV"))}
-    env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+    python = make_venv(venv)
 
     def run(*args: str, cwd: Path = tmp_path) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(list(args), cwd=cwd, env=env, capture_output=True, text=True,
-                                timeout=300)
-        assert result.returncode == 0, f"{args} failed:\n{result.stdout}\n{result.stderr}"
-        return result
+        return run_clean(*args, cwd=cwd)
 
     # fledge from this checkout (a wheel build: hatchling's editable mode needs `editables`),
     # then the generated package, as its author would.

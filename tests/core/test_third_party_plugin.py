@@ -2,20 +2,19 @@
 
 A fresh virtual environment gets fledge (built from this checkout) and the example plugin in
 ``examples/fledge-length-reward``; no entry point is faked. The environment borrows the
-test process's site-packages only for fledge's own dependencies (pluggy, packaging,
-hatchling, pytest), through a ``.pth`` line placed after its own site-packages.
+test process's site directories only for fledge's own dependencies (pluggy, packaging,
+hatchling, pytest), through a ``.pth`` line placed after its own site-packages
+(``tests/venvs.py``), whether the tests run in a venv or in a bare system Python.
 """
 
 from __future__ import annotations
 
 import json
-import site
 import subprocess
-import sys
-import sysconfig
 from pathlib import Path
 
 import pytest
+from venvs import make_venv, pip, run_clean
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "fledge-length-reward"
@@ -24,25 +23,15 @@ pytestmark = pytest.mark.slow
 
 
 def sh(*argv, **kwargs) -> subprocess.CompletedProcess:
-    done = subprocess.run([str(a) for a in argv], capture_output=True, text=True,
-                          timeout=300, **kwargs)
-    assert done.returncode == 0, f"{argv}\n{done.stdout}\n{done.stderr}"
-    return done
+    return run_clean(*argv, **kwargs)
 
 
 @pytest.fixture(scope="module")
 def venv(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("venv")
-    sh(sys.executable, "-m", "venv", "--without-pip", root)
-    python = root / "bin" / "python"
-    purelib = sh(python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])")
-    outer = [*site.getsitepackages(), sysconfig.get_paths()["purelib"]]
-    lines = "".join(f"import site; site.addsitedir({d!r})\n" for d in dict.fromkeys(outer))
-    Path(purelib.stdout.strip(), "zz_outer_site.pth").write_text(lines)
-    pip = (sys.executable, "-m", "pip", "--python", python, "install", "-q",
-           "--no-deps", "--no-build-isolation")
-    sh(*pip, REPO)
-    sh(*pip, EXAMPLE)
+    python = make_venv(root)
+    pip(python, "install", "-q", "--no-deps", "--no-build-isolation", REPO)
+    pip(python, "install", "-q", "--no-deps", "--no-build-isolation", EXAMPLE)
     return root
 
 
@@ -86,8 +75,7 @@ def test_the_plugins_own_tests_pass_there(venv):
 
 
 def test_uninstalling_removes_it(venv):
-    sh(sys.executable, "-m", "pip", "--python", venv / "bin" / "python", "uninstall", "-q", "-y",
-       "fledge-length-reward")
+    pip(venv / "bin" / "python", "uninstall", "-q", "-y", "fledge-length-reward")
     assert "length_reward" not in fledge_list(venv)
     code = (
         "try:\n    import fledge.experimental.length_reward\n"
