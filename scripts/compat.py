@@ -1,9 +1,11 @@
 """Run the built-in features' tests against other TRL (and transformers) releases.
 
 For each requested version this creates a fresh virtual environment that sees the current
-environment's packages (``--system-site-packages``), installs the pinned releases into it so
-they shadow the current ones, and runs the built-in features' test suites there. It prints
-a matrix (versions, pass/fail, counts, time) as a Markdown table, or JSON with ``--json``.
+environment's packages (through a ``.pth`` file, see ``tests/venvs.py``; in a venv,
+``--system-site-packages`` would expose the base Python's instead), installs the pinned
+releases into it so they shadow the current ones, and runs the built-in features' test
+suites there. It prints a matrix (versions, pass/fail, counts, time) as a Markdown table,
+or JSON with ``--json``.
 
 By default it tests the oldest TRL that ``pyproject.toml`` admits; ``.ci/run`` covers the
 newest, since that is what a fresh install resolves to.
@@ -35,6 +37,9 @@ except ModuleNotFoundError:  # Python 3.10
 REPO = Path(__file__).resolve().parents[1]
 SUITES = ["tests/plugins"]
 
+sys.path.insert(0, str(REPO / "tests"))
+from venvs import clean_env, make_venv  # noqa: E402  (the tests' helper, not a package)
+
 
 @dataclass
 class Outcome:
@@ -60,15 +65,16 @@ def oldest_supported(distribution: str) -> str:
 
 
 def run(argv: list, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run([str(a) for a in argv], capture_output=True, text=True, **kwargs)
+    return subprocess.run([str(a) for a in argv], capture_output=True, text=True,
+                          env=clean_env(), **kwargs)
 
 
 def make_env(root: Path, pins: list[str]) -> Path:
     """A venv over the current packages, with ``pins`` installed into it."""
-    done = run([sys.executable, "-m", "venv", "--system-site-packages", root])
-    if done.returncode:
-        raise SystemExit(f"could not create a virtual environment: {done.stderr}")
-    python = root / "bin" / "python"
+    try:
+        python = make_venv(root)
+    except (AssertionError, subprocess.SubprocessError) as error:
+        raise SystemExit(f"could not create a virtual environment: {error}") from None
     done = run([python, "-m", "pip", "install", "-q", *pins])
     if done.returncode:
         raise SystemExit(f"pip could not install {' '.join(pins)}:\n{done.stderr[-2000:]}")
