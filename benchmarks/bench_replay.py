@@ -8,6 +8,9 @@ Prints, measured in one run on the CPU:
   (64 groups) and a quarter of the groups tied. The reference is the same step without
   replay: what the trainer does with every generation batch anyway (TRL's
   ``shuffle_sequence_dict`` and ``split_tensor_dict``). Aim: under 2 ms per step.
+* the same step early in training, when the buffer holds fewer groups (4) than the batch
+  has tied ones (16): how many tied groups are replaced per step (by default all of them,
+  drawn with replacement) and what that costs.
 * the buffer's memory at capacity: the bytes its tensors hold, and the growth of the
   process's resident memory while filling it, against the theoretical size (the groups'
   real tokens times each field's element size). Aim: within 10%.
@@ -80,11 +83,17 @@ def make_batch(gen: torch.Generator) -> tuple[dict, torch.Tensor, list[tuple[int
     return batch, rewards, lengths
 
 
-def replay_step(batch, rewards, buffer, generator, inplace=True) -> dict:
+SHORT = 4  # groups stored in the early-training scenario, fewer than the 16 tied
+
+
+def replay_step(batch, rewards, buffer, generator, inplace=True, counts=None) -> dict:
     """The replay work the trainer does on one generation batch (old logps present).
 
-    The trainer rewrites its own fresh batch in place; ``inplace=False`` copies it first."""
+    The trainer rewrites its own fresh batch in place; ``inplace=False`` copies it first.
+    ``counts``, when given, collects ``(tied, replaced)`` for each step."""
     plan = plan_replay(rewards, [1.0], SIZE, buffer, generator)
+    if counts is not None:
+        counts.append((len(plan.tied), len(plan.replaced)))
     new = [(plan.scores[g], extract_group(batch, g * SIZE, SIZE)) for g in plan.admitted]
     out = batch
     if plan.replaced:
@@ -218,6 +227,21 @@ def main() -> None:
           f"{statistics.median(copying) * 1e3:.3f} ms")
     print(f"reference, TRL's own per-batch shuffle + split: median {ref_ms:.3f} ms")
     print(f"ratio replay / reference: {ours_ms / ref_ms:.2f}x")
+
+    # -- early training: fewer stored groups than tied ones --------------------------------
+    short, counts = ReplayBuffer(SHORT), []
+    for batch, rewards, _ in batches[:1]:
+        replay_step(batch, rewards, short, draw)
+    assert len(short) == SHORT
+    short_fn = lambda b, r: replay_step(b, r, short, draw, counts=counts)  # noqa: E731
+    time_steps(batches, 10, short_fn)
+    counts.clear()
+    early = time_steps(batches, steps, short_fn)
+    tied = sum(t for t, _ in counts)
+    replaced = sum(n for _, n in counts)
+    print(f"early training, buffer of {SHORT} groups (full) and {GROUPS // 4} tied per batch: "
+          f"{replaced / len(counts):.1f} of {tied / len(counts):.1f} tied groups replaced per "
+          f"step ({replaced / tied:.0%}); median {statistics.median(early) * 1e3:.3f} ms")
 
 
 if __name__ == "__main__":
