@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ._errors import ConfigError
+from ._version import find_version
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -24,7 +25,6 @@ else:  # pragma: no cover - Python 3.10
 __all__ = ["PromoteConfig", "load_config", "config_docs"]
 
 _DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
-_VERSION_LINE = re.compile(r"""^__version__\s*=\s*["']([^"']+)["']""", re.M)
 
 
 @dataclass(frozen=True)
@@ -82,8 +82,15 @@ class PromoteConfig:
     python_path: tuple[str, ...] = field(default=("core", "plugins", "promotion"), metadata={
         "doc": "Folders put first on PYTHONPATH when tests, examples and griffe run."})
     version: str = field(default="", metadata={
-        "doc": "The version being developed; default: `[project] version`, else "
+        "doc": "The version being developed; default: `[project] version`, setuptools' "
+               "dynamic `file`/`attr`, hatch's `[tool.hatch.version] path`, else "
                "`__version__` of the top-level package."})
+    stable_layout: str = field(default="package", metadata={
+        "doc": "'package': a feature moves to `<stable_package>.<name>`; 'flat': its modules "
+               "move into `<stable_package>` itself (TRL's `trl/trainer/<module>.py`)."})
+    docs_release_url: str = field(default="", metadata={
+        "doc": "URL template of a page in the last release's docs ({version}, {page}); "
+               "`retire` points links to a removed page there. Empty: links become text."})
     release_tags: str = field(default="v*", metadata={
         "doc": "Glob of git tags that mark releases (`api-stable`, `retire`)."})
     skip_checks: tuple[str, ...] = field(default=(), metadata={
@@ -179,6 +186,9 @@ def _check_values(config: PromoteConfig, root: Path, file: str) -> None:
     if config.examples_setup and not (colon and _DOTTED.match(module) and function.isidentifier()):
         raise ConfigError("examples_setup", file, "must be 'module:function', e.g. "
                           "'fledge.testing.training:write_hub'", config.examples_setup)
+    if config.stable_layout not in ("package", "flat"):
+        raise ConfigError("stable_layout", file, "must be 'package' or 'flat'",
+                          config.stable_layout)
     if config.manifests not in ("fledge", "none"):
         raise ConfigError("manifests", file, "must be 'fledge' or 'none'", config.manifests)
     if not (root / config.experimental_dir).is_dir():
@@ -203,16 +213,10 @@ def _check_values(config: PromoteConfig, root: Path, file: str) -> None:
 
 
 def _find_version(config: PromoteConfig, root: Path, data: dict[str, Any], file: str) -> str:
-    version = data.get("project", {}).get("version")
-    if isinstance(version, str):
+    version, looked = find_version(root, data, config.source_root, config.top_package)
+    if version:
         return version
-    init = root / config.source_root / config.top_package / "__init__.py"
-    if init.is_file():
-        match = _VERSION_LINE.search(init.read_text(encoding="utf-8"))
-        if match:
-            return match.group(1)
     raise ConfigError(
         "version", file,
-        "is needed: no [project] version and no __version__ in "
-        f"{init.relative_to(root)}; set it to the version being developed",
+        f"is needed: none found ({'; '.join(looked)}); set it to the version being developed",
     )
