@@ -92,3 +92,28 @@ def fledge_promote_docs_formats() -> Sequence[Any]:
         returning text. The built-in ``mkdocs`` and ``doc-builder`` formats take precedence
         over a contributed format of the same name.
     """
+
+
+@hookspec
+def fledge_promote_usage(features: Sequence[str], root: str) -> Sequence[Any]:
+    """Supply usage counts of experimental features to ``promote report`` and ``adoption``.
+
+    The counts can come from anywhere a plugin can reach: a library's telemetry, hub tags,
+    download statistics. Called once per ``promote report`` or ``promote check`` run. Each
+    implementation is called on its own: one that raises, or returns records that cannot be
+    read, is reported as a problem (naming the plugin) and its records are left out; the
+    other sources still count. A feature that no source has a record for shows "no data",
+    never zero.
+
+    Args:
+        features: the names of the features the run is about.
+        root: the absolute path of the repository's root, to find local telemetry exports.
+
+    Returns:
+        Records, each a mapping (or an object with these attributes): ``feature`` (a name
+        from ``features``), ``period`` (``YYYY-MM-DD``, ``YYYY-MM`` or
+        ``YYYY-MM-DD/YYYY-MM-DD``), ``runs`` (a non-negative integer: runs in that period)
+        and optionally ``source`` (a short label, e.g. ``"telemetry"``; default: the
+        plugin's name). Records for other names are ignored. Return an empty list when the
+        source has nothing.
+    """

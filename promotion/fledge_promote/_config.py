@@ -95,6 +95,29 @@ class PromoteConfig:
         "doc": "Glob of git tags that mark releases (`api-stable`, `retire`)."})
     skip_checks: tuple[str, ...] = field(default=(), metadata={
         "doc": "Checks not to run, by name."})
+    usage_file: str = field(default="", metadata={
+        "doc": "CSV or JSON file of usage counts (feature, period, runs[, source]) for "
+               "`promote report` and `adoption`; empty: none."})
+    usage_window_days: int = field(default=90, metadata={
+        "doc": "`adoption` and the report's usage column: days of usage that count."})
+    min_usage: int = field(default=1, metadata={
+        "doc": "`adoption`: runs needed in the last `usage_window_days`."})
+    check_report: str = field(default="build/promote-check.json", metadata={
+        "doc": "The last `promote check --format json` output, shown by `promote report`."})
+    own_work_max_features: int = field(default=1, metadata={
+        "doc": "`promote report`: a commit touching more experimental features than this "
+               "is a sweep."})
+    own_work_max_other_files: int = field(default=10, metadata={
+        "doc": "`promote report`: a commit changing more files outside the feature (its "
+               "package, tests, docs page) than this is a sweep."})
+    report_recent_days: int = field(default=180, metadata={
+        "doc": "`promote report`: own work older than this many days counts as stale."})
+    report_upkeep_lines: int = field(default=100, metadata={
+        "doc": "`promote report`: overriding this many lines of stable parent methods is "
+               "high upkeep."})
+    report_upkeep_cochanges: int = field(default=2, metadata={
+        "doc": "`promote report`: this many commits changing the feature together with its "
+               "stable parent module is high upkeep."})
 
     @property
     def experimental_dir(self) -> str:
@@ -200,13 +223,17 @@ def _check_values(config: PromoteConfig, root: Path, file: str) -> None:
         )
     if not (root / config.docs_dir).is_dir():
         raise ConfigError("docs_dir", file, "must name an existing folder", config.docs_dir)
-    for key in ("min_age_days", "deprecation_releases", "tests_timeout", "examples_timeout"):
+    for key in ("min_age_days", "deprecation_releases", "tests_timeout", "examples_timeout",
+                "usage_window_days", "min_usage", "own_work_max_features",
+                "own_work_max_other_files", "report_recent_days", "report_upkeep_lines",
+                "report_upkeep_cochanges"):
         if getattr(config, key) < 0:
             raise ConfigError(key, file, "must not be negative", getattr(config, key))
     if not 0 <= config.coverage_threshold <= 100:
         raise ConfigError("coverage_threshold", file, "must be between 0 and 100",
                           config.coverage_threshold)
-    for key in ("stable_tests", "docs_dir", "nav_file", "changelog", "source_root"):
+    for key in ("stable_tests", "docs_dir", "nav_file", "changelog", "source_root",
+                "usage_file", "check_report"):
         value = getattr(config, key)
         if value.startswith("/") or ".." in Path(value).parts:
             raise ConfigError(key, file, "must be a path inside the repository", value)

@@ -24,11 +24,12 @@ from ._plan import Plan
 from ._planner import plan_promotion
 from ._repo import JOURNAL_DIR, Repo
 from ._report import FORMATS, render
+from ._report_cli import report_parser, run_report
 from ._testrun import run_tests
 
 __all__ = ["main"]
 
-_SUBCOMMANDS = ("check", "deprecate", "retire")
+_SUBCOMMANDS = ("check", "deprecate", "retire", "report")
 
 
 def _progress(quiet: bool) -> Callable[[str], None]:
@@ -86,7 +87,8 @@ def _parsers() -> dict[str, argparse.ArgumentParser]:
         parser.add_argument("--json", action="store_true")
         parser.add_argument("--no-diff", action="store_true")
         _common(parser)
-    return {"check": check, "promote": promote, "deprecate": deprecate, "retire": retire}
+    return {"check": check, "promote": promote, "deprecate": deprecate, "retire": retire,
+            "report": report_parser()}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -100,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2 if exit_.code else 0
     try:
         return {"check": _check, "promote": _promote, "deprecate": _lifecycle,
-                "retire": _lifecycle}[command](args, command)
+                "retire": _lifecycle, "report": run_report}[command](args, command)
     except (ConfigError, UsageError) as exc:
         print(f"promote: error: {exc}", file=sys.stderr)
         return 2
