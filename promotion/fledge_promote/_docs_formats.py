@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
 from ._config import PromoteConfig
@@ -54,17 +55,22 @@ _TIP = re.compile(r"<Tip\b[^>]*>(?:(?!</Tip>).)*?experimental(?:(?!</Tip>).)*?</
 _ADMONITION = re.compile(r"^(!!!|\?\?\?\+?)\s+(\w[\w-]*)(\s+\"[^\"]*\")?\s*$")
 
 
-def remove_notice(page: str) -> tuple[str, bool]:
-    """``page`` without its experimental notice, and whether one was found.
+def remove_notice(page: str, old_paths: Sequence[str] = ()) -> tuple[str, bool]:
+    """``page`` without its experimental notices, and whether one was found.
 
     Recognised: a ``<!-- fledge:experimental-notice -->`` ... ``<!-- /fledge:... -->``
-    region, a mkdocs admonition whose type, title or first line says "experimental", and a
-    doc-builder ``<Tip>`` that says "experimental".
+    region, a mkdocs admonition whose type, title or first line says "experimental", a
+    doc-builder ``<Tip>`` and a GitHub alert (``> [!WARNING]``) that say "experimental",
+    and, for each of ``old_paths``, a sentence saying the feature "has been moved to" it.
     """
+    found = False
     for pattern in (_MARKED, _TIP):
-        new, count = pattern.subn("", page, count=1)
-        if count:
-            return _tidy(new), True
+        page, count = pattern.subn("", page)
+        found = found or bool(count)
+    page, removed = _remove_alerts(page)
+    found = found or removed
+    page, removed = _remove_moved_sentences(page, old_paths)
+    found = found or removed
     lines = page.splitlines(keepends=True)
     for i, line in enumerate(lines):
         match = _ADMONITION.match(line)
@@ -78,7 +84,58 @@ def remove_notice(page: str) -> tuple[str, bool]:
         head = " ".join(lines[i:min(i + 2, end)]).lower()
         if "experimental" in head:
             return _tidy("".join(lines[:i] + lines[end:])), True
-    return page, False
+    return (_tidy(page), True) if found else (page, False)
+
+
+_ALERT = re.compile(r"^>\s*\[!(NOTE|TIP|IMPORTANT|WARNING|CAUTION)\]\s*$", re.I)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z`\[*_])")
+
+
+def _remove_alerts(page: str) -> tuple[str, bool]:
+    """Drop GitHub alerts (``> [!WARNING]`` and its ``>`` lines) that say "experimental"."""
+    lines = page.splitlines(keepends=True)
+    out: list[str] = []
+    i = 0
+    found = False
+    while i < len(lines):
+        if _ALERT.match(lines[i].rstrip("\n")):
+            end = i + 1
+            while end < len(lines) and lines[end].startswith(">"):
+                end += 1
+            if "experimental" in "".join(lines[i:end]).lower():
+                found = True
+                if end < len(lines) and not lines[end].strip() and (
+                        not out or not out[-1].strip()):
+                    end += 1
+                i = end
+                continue
+        out.append(lines[i])
+        i += 1
+    return "".join(out), found
+
+
+def _remove_moved_sentences(page: str, old_paths: Sequence[str]) -> tuple[str, bool]:
+    """Drop prose sentences saying the feature "has been moved to `<old path>`"."""
+    paths = [p for p in old_paths if p]
+    if not paths or "moved to" not in page:
+        return page, False
+    mentions = re.compile("`(?:" + "|".join(re.escape(p) for p in paths) + r")(?:\.\w+)*`")
+    lines = page.splitlines(keepends=True)
+    fenced = False
+    found = False
+    for i, line in enumerate(lines):
+        if line.lstrip().startswith(("```", "~~~")):
+            fenced = not fenced
+        if fenced or "moved to" not in line or not mentions.search(line):
+            continue
+        body = line.rstrip("\n")
+        prefix = re.match(r"^(\s*(?:>\s*)?)", body).group(1)
+        sentences = _SENTENCE_END.split(body[len(prefix):])
+        kept = [s for s in sentences if not ("moved to" in s and mentions.search(s))]
+        if len(kept) != len(sentences):
+            found = True
+            lines[i] = (prefix + " ".join(kept) + "\n") if kept else ""
+    return "".join(lines), found
 
 
 def _tidy(text: str) -> str:

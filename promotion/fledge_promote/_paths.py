@@ -22,24 +22,41 @@ class DottedMap:
         alternatives = "|".join(re.escape(old) for old, _ in self.rules) or r"(?!x)x"
         # A dotted path in text: not preceded by an identifier character or a dot, and not
         # followed by an identifier character (a following ".Name" is the rest of the path).
-        self.pattern = re.compile(rf"(?<![\w.])({alternatives})(?!\w)")
+        self.pattern = re.compile(rf"(?<![\w.])({alternatives})(?!\w)(\.(?=[A-Za-z_]))?")
 
     def __bool__(self) -> bool:
         return bool(self.rules)
 
     def map(self, dotted: str) -> str | None:
-        """The new name of ``dotted``, or None when no rule covers it."""
+        """The new name of ``dotted``, or None when no rule covers it.
+
+        A rule whose new prefix is empty drops the old prefix (``experimental.x.Name`` to
+        ``Name``); the old prefix alone then has no new name.
+        """
         for old, new in self.rules:
             if dotted == old:
-                return new
+                return new or None
             if dotted.startswith(old + "."):
-                return new + dotted[len(old):]
+                return new + dotted[len(old):] if new else dotted[len(old) + 1:]
         return None
 
     def sub(self, text: str) -> tuple[str, int]:
         """Replace every dotted old path in ``text``; return the text and the count."""
         lookup = dict(self.rules)
-        return self.pattern.subn(lambda m: lookup[m.group(1)], text)
+        count = 0
+
+        def replace(match: re.Match) -> str:
+            nonlocal count
+            new = lookup[match.group(1)]
+            if not new:
+                if not match.group(2):
+                    return match.group(0)
+                count += 1
+                return ""
+            count += 1
+            return new + (match.group(2) or "")
+
+        return self.pattern.sub(replace, text), count
 
     def mentions(self, text: str) -> bool:
         """Whether ``text`` holds one of the old paths (a cheap pre-filter)."""

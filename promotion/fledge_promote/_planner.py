@@ -13,19 +13,14 @@ from ._config import PromoteConfig, _package_dir
 from ._docs_formats import get_docs_format, remove_notice
 from ._errors import PlanError
 from ._features import FeatureInfo
+from ._layout import export_sources, plan_layout
 from ._markdown import find_mentions
 from ._paths import DottedMap, PathMap
 from ._plan import Mention, Plan
 from ._repo import Repo
-from ._rewrite import (
-    bump,
-    changelog_entry,
-    public_names,
-    python_commands,
-    record,
-    rewrite_repository,
-    shim_source,
-)
+from ._rewrite import bump, changelog_entry, python_commands, record, rewrite_repository
+from ._shims import defined_names, shim_source
+from ._style import TargetStyle, licence_header, member_key, read_style
 
 __all__ = ["plan_promotion"]
 
@@ -87,28 +82,26 @@ def plan_promotion(
         PlanError: the destination exists, an export clashes, or a rewrite broke a file.
     """
     plan = Plan("promote", info.name)
-    new_package = f"{config.stable_package}.{info.name}"
-    new_dir = f"{config.stable_dir}/{info.name}"
-    if repo.exists(new_dir):
-        raise PlanError([f"{new_dir}/ already exists; remove it or rename the feature"])
     version = config.version
     removal = bump(version, config.deprecation_releases)
     inits = {p for p in repo.files((".py",)) if p.endswith("/__init__.py")}
+    stable_path = config.export_to[0] if config.export_to else None
+    layout = plan_layout(repo, config, info, stable_path or config.stable_package)
 
     # -- what moves ------------------------------------------------------------------------
-    code_moves = [(p, new_dir + p[len(info.package_dir):]) for p in repo.files_under(
-        info.package_dir)]
+    code_moves = layout.code_moves
     test_moves = []
     for test in info.tests:
         dest = f"{config.stable_tests}/{posixpath.basename(test)}"
         for p in repo.files_under(test):
             test_moves.append((p, dest + p[len(test):]))
-    for _, new in code_moves + test_moves:
-        if repo.exists(new):
-            raise PlanError([f"cannot move onto {new}: it exists"])
+    taken = [f"cannot move {old} onto {new}: it exists" for old, new in test_moves
+             if repo.exists(new)]
+    if taken:
+        raise PlanError(taken)
     plan.moves = code_moves + test_moves
     new_inits = inits | {new for _, new in plan.moves if new.endswith("/__init__.py")}
-    rules = {info.package: new_package}
+    rules = dict(layout.rules)
     for old, new in test_moves:
         if old.endswith(".py"):
             old_module, new_module = repo.module_name(old), _module_of(new, new_inits)
@@ -116,15 +109,20 @@ def plan_promotion(
                 rules[old_module] = new_module
     mapping = DottedMap(rules.items())
     new_export_module = mapping.map(info.export_module) or info.export_module
-    stable_path = config.export_to[0] if config.export_to else new_export_module
+    stable_path = stable_path or new_export_module
     aliases = {a.format(name=info.name): stable_path for a in config.public_aliases}
-    docs_mapping = DottedMap({**rules, **aliases}.items())
+    docs_rules = {**rules, **aliases}
+    if config.docs_format == "doc-builder":  # `experimental.x.Name`: relative to the top
+        docs_rules.update(_builder_short_rules(config, info, rules, stable_path))
+    docs_mapping = DottedMap(docs_rules.items())
     test_dirs = [(t, f"{config.stable_tests}/{posixpath.basename(t)}") for t in info.tests]
-    paths = PathMap([(info.package_dir, new_dir), *test_dirs])
+    paths = PathMap([*layout.folder_moves, *test_dirs])
+    style = _style_for(repo, config, [old for old, _ in code_moves] + layout.stays)
     plan.facts = {
-        "from": info.package, "to": new_package, "stable import path": stable_path,
+        "from": info.package, "to": layout.new_package or config.stable_package,
+        "layout": config.stable_layout, "stable import path": stable_path,
         "exports": list(info.exports), "promoted in": version, "shim removed in": removal,
-        "tests": [f"{o} -> {n}" for o, n in paths.moves if o != info.package_dir],
+        "tests": [f"{o} -> {n}" for o, n in test_dirs],
     }
     plan.test_paths = [f"{config.stable_tests}/{posixpath.basename(t)}" for t in info.tests]
 
@@ -138,9 +136,10 @@ def plan_promotion(
         old_module = repo.module_name(old) or ""
         new_module = _module_of(new, new_inits)
         is_package = old.endswith("__init__.py")
+        new_is_package = new.endswith("__init__.py")
         commands = [cm.FixRelativeImportsCommand(CodemodContext(), mapping, old_module,
-                                                 new_module, is_package)]
-        commands += python_commands(docs_mapping, new_module, is_package)
+                                                 new_module, is_package, new_is_package)]
+        commands += python_commands(docs_mapping, new_module, new_is_package)
         if config.manifests == "fledge" and info.manifest is not None and old == info.manifest_file:
             changes = {"stage": "stable", "stable_path": stable_path, "promoted_in": version,
                        "removal": removal}
@@ -159,9 +158,11 @@ def plan_promotion(
     rewrite_repository(repo, plan, mapping, paths, needle=info.name,
                        skip=[o for o, _ in plan.moves], progress=progress,
                        docs_mapping=docs_mapping)
-    _shims(repo, config, info, plan, code_moves, stable_path, version, removal)
-    _exports(repo, config, info, plan, new_export_module)
-    _docs(repo, config, info, plan)
+    sources = export_sources(repo, config, info, mapping)
+    _shims(repo, info, plan, code_moves + [(p, p) for p in layout.stays], mapping, sources,
+           stable_path, version, removal, style)
+    _exports(repo, config, info, plan, sources, style)
+    _docs(repo, config, info, plan, [info.package, *aliases])
     _changelog(repo, config, plan, f"- Promoted `{info.name}` to the stable API: import it from "
                f"`{stable_path}`. The old path `{info.package}` warns and goes away in "
                f"{removal}.")
@@ -171,64 +172,96 @@ def plan_promotion(
     return plan
 
 
-def _shims(repo, config, info, plan, code_moves, stable_path, version, removal) -> None:
+def _builder_short_rules(config: PromoteConfig, info: FeatureInfo, rules: dict[str, str],
+                         stable_path: str) -> dict[str, str]:
+    """doc-builder names objects relative to the top package (``experimental.x.Name``)."""
+    top = config.top_package + "."
+    exported_at_top = config.top_package in config.export_to
+    short = {}
+    for old, new in rules.items():
+        if not old.startswith(top):
+            continue
+        if old == info.package and config.stable_layout == "flat":
+            new = "" if exported_at_top else stable_path
+        short[old[len(top):]] = new[len(top):] if new.startswith(top) else new
+    return short
+
+
+def _style_for(repo: Repo, config: PromoteConfig, moved: list[str]) -> TargetStyle:
+    """The target's style, with the licence header of the files that move."""
+    style = read_style(repo.root)
+    for path in moved:
+        header = licence_header(repo.read(path) or "") if path.endswith(".py") else ""
+        if header:
+            return style.with_header(header)
+    return style
+
+
+def _shims(repo, info, plan, code_moves, mapping, sources, stable_path, version, removal,
+           style) -> None:
+    init = f"{info.package_dir}/__init__.py"
     for old, _new in code_moves:
         if not old.endswith(".py"):
             continue
         old_module = repo.module_name(old) or ""
-        new_module = new_module_name(old_module, info, config)
-        is_package = old.endswith("__init__.py")
-        target = stable_path if is_package and info.manifest is None else new_module
+        if old == init:  # the package: its exports, from the modules that now define them
+            target = stable_path if info.manifest is None else (
+                mapping.map(info.export_module) or stable_path)
+            shim_from = sources or {mapping.map(old_module) or stable_path: []}
+        else:
+            target = mapping.map(old_module) or old_module
+            shim_from = {target: defined_names(repo.read(old) or "")}
         message = (f"{old_module} was promoted to the stable API in {version}: import it from "
                    f"{target} instead. This shim will be removed in {removal}.")
-        names = public_names(repo.read(old) or "")
-        plan.writes[old] = shim_source(old_module, new_module, names, message=message,
-                                       version=version, removal=removal)
-        plan.originals.setdefault(old, None)
+        header = licence_header(repo.read(old) or "") or style.header
+        plan.writes[old] = shim_source(old_module, target, shim_from, message=message,
+                                       version=version, removal=removal,
+                                       style=style.with_header(header))
+        plan.originals.setdefault(old, repo.read(old) if (old, old) in code_moves else None)
     plan.notes.append(f"shims left at {info.package_dir}/ warn with FutureWarning until "
                       f"{removal}")
 
 
-def new_module_name(old_module: str, info: FeatureInfo, config: PromoteConfig) -> str:
-    return f"{config.stable_package}.{info.name}" + old_module[len(info.package):]
-
-
-def _exports(repo, config, info, plan, new_export_module) -> None:
+def _exports(repo, config, info, plan, sources: dict[str, list[str]], style) -> None:
     if not info.exports:
         plan.notes.append("the feature has no public names to export")
         return
-    source = new_export_module
     for package in config.export_to:
         init = f"{_package_dir(config.source_root, package)}/__init__.py"
-        if not source.startswith(package + "."):
-            plan.failures.append(f"export_to {package!r}: {source} is not inside it")
+        outside = [m for m in sources if not m.startswith(package + ".")]
+        if outside:
+            plan.failures.append(f"export_to {package!r}: {outside[0]} is not inside it")
             continue
-        submodule = cm.submodule_of(package, source)
         text = plan.writes.get(init, repo.read(init))
+        groups = [(cm.submodule_of(package, m), names) for m, names in sorted(sources.items())]
         if text is None:
             if package != config.stable_package:
                 plan.failures.append(f"export_to {package!r}: {init} does not exist")
                 continue
-            names = ", ".join(f'"{n}"' for n in info.exports)
-            record(plan, repo, init, STABLE_PACKAGE_TEMPLATE.format(
-                experimental=config.experimental_package, key=submodule, names=names,
-                imports=", ".join(info.exports)))
-        else:
-            result = cm.run_commands(init, text, [cm.AddExportsCommand(
-                CodemodContext(), submodule, info.exports)])
-            if result.status == "failed":
-                plan.failures.append(f"{init}: {result.reason.strip().splitlines()[-1]}")
-            elif result.status == "changed":
-                record(plan, repo, init, result.code)
-        source = package  # an outer package re-exports from the inner one
+            key, names = groups[0]
+            text = style.header + ("\n" if style.header else "") + STABLE_PACKAGE_TEMPLATE.format(
+                experimental=config.experimental_package, key=key,
+                names=", ".join(f'"{n}"' for n in names),
+                imports=", ".join(sorted(names, key=member_key(style.order_by_type))))
+            groups = groups[1:]
+            record(plan, repo, init, text)
+        commands = [cm.AddExportsCommand(CodemodContext(), key, names, style)
+                    for key, names in groups]
+        result = cm.run_commands(init, text, commands)
+        if result.status == "failed":
+            plan.failures.append(f"{init}: {result.reason.strip().splitlines()[-1]}")
+        elif result.status == "changed":
+            record(plan, repo, init, result.code)
+        sources = {package: list(info.exports)}  # an outer package re-exports the inner one
 
 
-def _docs(repo: Repo, config: PromoteConfig, info: FeatureInfo, plan: Plan) -> None:
+def _docs(repo: Repo, config: PromoteConfig, info: FeatureInfo, plan: Plan,
+          old_paths: list[str]) -> None:
     page = info.docs_page
     fmt = get_docs_format(config)
     if page and repo.exists(page):
         text = plan.writes.get(page, repo.read(page)) or ""
-        new, found = remove_notice(text)
+        new, found = remove_notice(text, old_paths)
         if found:
             record(plan, repo, page, new)
         else:

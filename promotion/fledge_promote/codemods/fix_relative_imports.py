@@ -24,18 +24,22 @@ class FixRelativeImportsCommand(PromoteCommand):
         mapping: old dotted prefix to new dotted prefix of everything that moves.
         old_module: the file's dotted module name before the move.
         new_module: its dotted module name after.
-        is_package: whether the file is an ``__init__.py``.
+        is_package: whether the file was an ``__init__.py``.
+        new_is_package: whether it is one at its new place (default: ``is_package``); a
+            flat promotion turns a feature's ``__init__.py`` into ``<name>.py``.
     """
 
     DESCRIPTION = "Fix relative imports inside moved files."
 
     def __init__(self, context: CodemodContext, mapping: DottedMap, old_module: str,
-                 new_module: str, is_package: bool = False) -> None:
+                 new_module: str, is_package: bool = False,
+                 new_is_package: bool | None = None) -> None:
         super().__init__(context)
         self.mapping = mapping
         self.old_module = old_module
         self.new_module = new_module
         self.is_package = is_package
+        self.new_is_package = is_package if new_is_package is None else new_is_package
 
     def leave_ImportFrom(self, original: cst.ImportFrom, updated: cst.ImportFrom) -> cst.ImportFrom:
         level = len(updated.relative)
@@ -46,7 +50,7 @@ class FixRelativeImportsCommand(PromoteCommand):
         if target is None:
             return updated
         target = self.mapping.map(target) or target
-        new_level, new_module = express_import(self.new_module, self.is_package, target)
+        new_level, new_module = express_import(self.new_module, self.new_is_package, target)
         if (new_level, new_module) == (level, written):
             return updated
         return updated.with_changes(

@@ -65,3 +65,105 @@ def test_a_clash_fails_the_file():
 @pytest.mark.parametrize("source", ["", "x = 1\n"])
 def test_empty_modules(source):
     assert "from .m import N" in transform(source, add("m", ["N"]))
+
+
+def test_an_identical_export_is_left_as_it_is():
+    source = '''
+        _import_structure = {
+            "kto_config": ["KTOConfig"],
+            "kto_trainer": ["KTOTrainer"],
+        }
+
+        if TYPE_CHECKING:
+            from .kto_config import KTOConfig
+            from .kto_trainer import KTOTrainer
+        '''
+    result = run_commands("x.py", same(source), [add("kto_trainer", ["KTOTrainer"]),
+                                                 add("kto_config", ["KTOConfig"])])
+    assert result.status == "unchanged", result.reason
+
+
+def test_a_clash_names_both_modules_in_a_plain_init_too():
+    result = run_commands("x.py", "from .a import Foo\n\n__all__ = ['Foo']\n",
+                          [add("b", ["Foo"])])
+    assert result.status == "failed"
+    assert "Foo already exported from .a, not from .b" in result.reason
+
+
+def test_sorted_keys_names_and_imports_stay_sorted_and_multiline_layout_is_kept():
+    assert transform("""
+        _import_structure = {
+            "callbacks": ["BEMACallback"],
+            "dpo_trainer": ["DPOTrainer"],
+        }
+
+        if TYPE_CHECKING:
+            from .callbacks import BEMACallback
+            from .dpo_trainer import DPOTrainer
+        """, add("cpo_trainer", ["CPOTrainer"])) == same("""
+        _import_structure = {
+            "callbacks": ["BEMACallback"],
+            "cpo_trainer": ["CPOTrainer"],
+            "dpo_trainer": ["DPOTrainer"],
+        }
+
+        if TYPE_CHECKING:
+            from .callbacks import BEMACallback
+            from .cpo_trainer import CPOTrainer
+            from .dpo_trainer import DPOTrainer
+        """)
+    assert transform("""
+        _import_structure = {
+            "trainer": [
+                "BEMACallback",
+                "DPOTrainer",
+                "get_peft_config",
+            ],
+        }
+
+        if TYPE_CHECKING:
+            from .trainer import (
+                BEMACallback,
+                DPOTrainer,
+                get_peft_config,
+            )
+        """, add("trainer", ["CPOTrainer", "CPOConfig"])) == same("""
+        _import_structure = {
+            "trainer": [
+                "BEMACallback",
+                "CPOConfig",
+                "CPOTrainer",
+                "DPOTrainer",
+                "get_peft_config",
+            ],
+        }
+
+        if TYPE_CHECKING:
+            from .trainer import (
+                BEMACallback,
+                CPOConfig,
+                CPOTrainer,
+                DPOTrainer,
+                get_peft_config,
+            )
+        """)
+
+
+def test_an_import_that_grows_too_long_is_wrapped():
+    from fledge_promote._style import TargetStyle
+
+    narrow = AddExportsCommand(CodemodContext(), "trainer", ["AVeryLongTrainerName"],
+                               TargetStyle(line_length=40))
+    assert transform("""
+        _import_structure = {"trainer": ["Alpha", "Beta"]}
+        if TYPE_CHECKING:
+            from .trainer import Alpha, Beta
+        """, narrow) == same("""
+        _import_structure = {"trainer": ["Alpha", "AVeryLongTrainerName", "Beta"]}
+        if TYPE_CHECKING:
+            from .trainer import (
+                Alpha,
+                AVeryLongTrainerName,
+                Beta,
+            )
+        """)

@@ -29,3 +29,33 @@ def test_moved_package_module_reaches_siblings_and_the_stable_code():
         from ...models import unwrap
         from .foo_config import FooConfig
         """)
+
+
+def test_a_package_init_that_becomes_a_module():
+    from fledge_promote._paths import DottedMap
+
+    mapping = DottedMap([("pkg.exp.word", "pkg.stable.word"),
+                         ("pkg.exp.word.api", "pkg.stable.api")])
+    command = FixRelativeImportsCommand(CodemodContext(), mapping, "pkg.exp.word",
+                                        "pkg.stable.word", is_package=True, new_is_package=False)
+    # pkg/exp/word/__init__.py -> pkg/stable/word.py: ".api" moved beside it, "..base" stays
+    assert transform("from .api import count\nfrom ..base import Base\n", command) == (
+        "from .api import count\nfrom ..exp.base import Base\n")
+
+
+def test_relative_imports_are_reexpressed_for_a_flat_move():
+    from fledge_promote._paths import DottedMap
+
+    mapping = DottedMap([("trl.experimental.kto.kto_config", "trl.trainer.kto_config")])
+    command = FixRelativeImportsCommand(CodemodContext(), mapping,
+                                        "trl.experimental.kto.kto_trainer",
+                                        "trl.trainer.kto_trainer")
+    assert transform("""
+        from ...data_utils import x
+        from ..utils import y
+        from .kto_config import KTOConfig
+        """, command) == same("""
+        from ..data_utils import x
+        from ..experimental.utils import y
+        from .kto_config import KTOConfig
+        """)
