@@ -1,44 +1,18 @@
 """fledge: a home for experimental training features, and the tooling that promotes them.
 
 Plugin authors need `Feature` and `hookimpl`; users import features from
-``fledge.experimental.<name>``. ``import fledge`` stays light: the registry, pluggy and
-``importlib.metadata`` load on first use, and torch never loads here.
+``fledge.experimental.<name>``; a library serves its own experimental namespace with a
+`Host`. ``import fledge`` costs next to nothing: every public name is imported on first
+access (PEP 562), and torch never loads here.
 """
 
-from __future__ import annotations
+import sys
 
-import threading
-from typing import TYPE_CHECKING, Any
-
-from ._errors import (
-    FeatureNotFoundError,
-    FeatureUnavailableError,
-    FledgeError,
-    ManifestError,
-    ReservedNameError,
-)
-from ._manifest import Feature, Stage
-from ._stability import (
-    ExperimentalWarning,
-    FeatureDeprecatedWarning,
-    FeaturePromotedWarning,
-    FledgeWarning,
-    silence_experimental,
-)
-
+TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from ._records import FeatureRecord, Problem, ProblemKind, Status
     from ._registry import Registry
-    from .hookspecs import hookimpl
 
 __version__ = "0.1.0"
-
-# Tracebacks and reprs name the public home of these classes, not a private module.
-for _public in (FeatureNotFoundError, FeatureUnavailableError, FledgeError, ManifestError,
-                ReservedNameError, Feature, Stage, ExperimentalWarning,
-                FeatureDeprecatedWarning, FeaturePromotedWarning, FledgeWarning):
-    _public.__module__ = __name__
-del _public
 
 __all__ = [
     "ExperimentalWarning",
@@ -50,6 +24,9 @@ __all__ = [
     "FeatureUnavailableError",
     "FledgeError",
     "FledgeWarning",
+    "Host",
+    "HostError",
+    "HostNotFoundError",
     "ManifestError",
     "Problem",
     "ProblemKind",
@@ -58,59 +35,86 @@ __all__ = [
     "Stage",
     "Status",
     "__version__",
+    "find_host",
     "get_registry",
     "hookimpl",
     "set_registry",
     "silence_experimental",
 ]
 
-# Names that need pluggy or importlib.metadata are imported on first access (PEP 562).
+# Every public name but the two functions below, and the private module that defines it.
 _LAZY = {
-    "hookimpl": ".hookspecs",
-    "Registry": "._registry",
+    "ExperimentalWarning": "._stability",
+    "FeatureDeprecatedWarning": "._stability",
+    "FeaturePromotedWarning": "._stability",
+    "FledgeWarning": "._stability",
+    "silence_experimental": "._stability",
+    "Feature": "._manifest",
+    "Stage": "._manifest",
+    "FeatureNotFoundError": "._errors",
+    "FeatureUnavailableError": "._errors",
+    "FledgeError": "._errors",
+    "HostNotFoundError": "._errors",
+    "ManifestError": "._errors",
+    "ReservedNameError": "._errors",
     "FeatureRecord": "._records",
     "Problem": "._records",
     "ProblemKind": "._records",
     "Status": "._records",
+    "Host": "._host",
+    "HostError": "._host",
+    "find_host": "._hosts",
+    "Registry": "._registry",
+    "hookimpl": ".hookspecs",
 }
 
-_registry_lock = threading.Lock()
-_default_registry: Registry | None = None
 
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'fledge' has no attribute {name!r}")
+    from importlib import import_module
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
-
-        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'fledge' has no attribute {name!r}")
+    value = getattr(import_module(module, __name__), name)
+    globals()[name] = value
+    return value
 
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
 
 
-def get_registry() -> Registry:
-    """The process-wide registry of installed features, created on first call."""
-    global _default_registry
-    if _default_registry is None:
-        with _registry_lock:
-            if _default_registry is None:
-                from ._registry import Registry
+def get_registry() -> "Registry":
+    """The registry of ``fledge.experimental``'s features, created on first call.
 
-                _default_registry = Registry()
-    return _default_registry
+    Another host's registry: ``host.registry()`` (see `Host`).
+
+    Returns:
+        The process-wide registry of fledge's own host.
+    """
+    from .experimental import host
+
+    return host.registry()
 
 
-def set_registry(registry: Registry | None) -> Registry | None:
-    """Replace the process-wide registry (``None``: rebuild on next use); return the old one.
+def set_registry(registry: "Registry | None") -> "Registry | None":
+    """Replace ``fledge.experimental``'s registry (``None``: rebuild on next use).
 
     Tests use it, through the ``fledge_registry`` fixture, to load plugins from sample
     folders without touching the installed ones.
+
+    Args:
+        registry: the new registry, built for fledge's host.
+
+    Returns:
+        The registry it replaces.
     """
-    global _default_registry
-    with _registry_lock:
-        previous, _default_registry = _default_registry, registry
-    return previous
+    from .experimental import host
+
+    return host.set_registry(registry)
+
+
+# ``-W ignore::fledge.ExperimentalWarning``: Python cannot import fledge that early, so the
+# warnings module applies such options when it loads (see `fledge._stability`).
+if any("fledge" in option for option in sys.warnoptions):
+    from . import _stability  # noqa: F401

@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
 from ._manifest import Stage, field_docs
 from ._readiness import UNKNOWN, Check, Readiness, load_readiness
 from ._records import FIXES, FeatureRecord, Problem, ProblemKind, Status
+
+if TYPE_CHECKING:
+    from ._host import Host
 
 __all__ = [
     "Check",
@@ -179,7 +183,7 @@ def render_feature(
     rows: list[tuple[str, str]] = [
         ("Summary", _e(f.summary)),
         ("Stage", _badge(f.stage.value, f.stage.value)),
-        ("Import path", f"<code>{_e(f.import_path)}</code>"),
+        ("Import path", f"<code>{_e(record.import_path)}</code>"),
         ("Exports", ", ".join(f"<code>{_e(name)}</code>" for name in f.exports)),
         ("Since", _e(f.since)),
         ("Owners", _e(", ".join(f.owners) or "-")),
@@ -207,7 +211,7 @@ def render_feature(
         if value:
             rows.append((label, _e(value)))
     table = "\n".join(f"<tr><th>{label}</th><td>{value}</td></tr>" for label, value in rows)
-    usage = f"from {f.import_path} import {', '.join(f.exports)}"
+    usage = f"from {record.import_path} import {', '.join(f.exports)}"
     parts = [
         f"# {f.name}\n",
         f'<div class="fledge-feature">\n{_STYLE}\n<table>\n{table}\n</table>\n</div>\n',
@@ -258,21 +262,29 @@ PROBLEM_MEANINGS: dict[ProblemKind, str] = {
     ProblemKind.INVALID_MANIFEST: "A `Feature(...)` broke a field's rule.",
     ProblemKind.RESERVED_NAME: "A feature took a name the host reserves.",
     ProblemKind.DUPLICATE_NAME: "Two plugins declare a feature of the same name; the first "
-                                "one found keeps it.",
+                                "one found keeps it (an in-tree feature always does).",
     ProblemKind.MISSING_REQUIREMENT: "A distribution in `requires` is not installed.",
     ProblemKind.UNMET_REQUIREMENT: "A distribution in `requires` is installed at a version "
                                    "outside the specifier.",
     ProblemKind.IMPLEMENTATION_ERROR: "The feature's implementation module raised on import.",
     ProblemKind.MISSING_EXPORT: "The implementation lacks a name listed in `exports`.",
-    ProblemKind.BLOCKED: "A switch (`FLEDGE_PLUGINS_BLOCK`, `FLEDGE_PLUGINS_ALLOW`, "
-                         "`FLEDGE_DISABLE_PLUGIN_AUTOLOAD`) kept it out. A note, not an error.",
+    ProblemKind.BLOCKED: "A switch (`<PREFIX>_PLUGINS_BLOCK`, `<PREFIX>_PLUGINS_ALLOW`, "
+                         "`<PREFIX>_DISABLE_PLUGIN_AUTOLOAD`; `FLEDGE_...` for fledge's own "
+                         "namespace) kept it out. A note, not an error.",
 }
 
 
-def problem_kinds_table() -> str:
-    """A Markdown table of every problem kind ``fledge doctor`` reports, with its fix."""
+def problem_kinds_table(host: Host | None = None) -> str:
+    """A Markdown table of every problem kind ``fledge doctor`` reports, with its fix.
+
+    Args:
+        host: whose entry point group and switches the fixes name; None: fledge's own.
+    """
+    if host is None:
+        from .experimental import host
     lines = ["| Kind | When | Fix `fledge doctor` suggests |", "| --- | --- | --- |"]
-    words = {"dist": "the distribution", "requirement": "the requirement", "switch": "the switch"}
+    words = {"dist": "the distribution", "requirement": "the requirement", "switch": "the switch",
+             "group": host.group, "block": host.switch_variables[2]}
     lines += [f"| `{kind.value}` | {_cell(PROBLEM_MEANINGS[kind])} | "
               f"{_cell(FIXES[kind].format_map(words))} |"
               for kind in ProblemKind]

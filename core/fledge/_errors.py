@@ -86,7 +86,9 @@ class FeatureNotFoundError(FledgeError, ModuleNotFoundError):
         suggestions: the closest known names, best first.
     """
 
-    def __init__(self, feature: str, suggestions: list[str], namespace: str) -> None:
+    def __init__(self, feature: str, suggestions: list[str], namespace: str, *,
+                 list_command: str = "fledge list",
+                 doctor_command: str = "fledge doctor") -> None:
         self.feature = feature
         self.suggestions = suggestions
         hint = (
@@ -96,9 +98,29 @@ class FeatureNotFoundError(FledgeError, ModuleNotFoundError):
         )
         super().__init__(
             f"no feature named {feature!r} is installed in {namespace}.{hint} "
-            "Run `fledge list` to see the installed features and `fledge doctor` "
+            f"Run `{list_command}` to see the installed features and `{doctor_command}` "
             "for plugins that failed to load.",
             name=f"{namespace}.{feature}",
+        )
+
+
+class HostNotFoundError(FledgeError, LookupError):
+    """``--host`` (or the catalogue's ``host:``) named no known host.
+
+    Attributes:
+        host: what was asked for.
+        known: the names of the hosts that are registered.
+    """
+
+    def __init__(self, host: str, known: list[str], reason: str = "") -> None:
+        self.host = host
+        self.known = known
+        why = f" ({reason})" if reason else ""
+        super().__init__(
+            f"no fledge host {host!r}{why}. Known hosts: {', '.join(known) or 'none'}. "
+            "Pass a registered name (`fledge hosts` lists them) or the import path of a "
+            "namespace whose __init__ calls Host(...).serve(); a library registers its host "
+            "with an entry point in the 'fledge.hosts' group."
         )
 
 
@@ -114,3 +136,10 @@ class FeatureUnavailableError(FledgeError, ImportError):
         self.feature = feature
         self.problem = problem
         super().__init__(message, name=feature)
+
+
+# Tracebacks and reprs name the public home of these classes, not this private module.
+for _public in (FledgeError, ManifestError, ReservedNameError, FeatureNotFoundError,
+                HostNotFoundError, FeatureUnavailableError):
+    _public.__module__ = "fledge"
+del _public

@@ -322,9 +322,18 @@ class Feature:
 
     @property
     def import_path(self) -> str:
-        """Where users import it from: the stable path once promoted, else the experimental."""
+        """Where users import it from in ``fledge.experimental``: the stable path once
+        promoted, else the experimental one. A feature of another host: `import_path_in`."""
+        return self.import_path_in(None)
+
+    def import_path_in(self, namespace: str | None) -> str:
+        """Where users import it from when ``namespace`` (None: fledge's own) serves it."""
         if self.stage is Stage.EXPERIMENTAL or self.stable_path is None:
-            return f"fledge.experimental.{self.name}"
+            if namespace is None:
+                from .experimental import host
+
+                namespace = host.namespace
+            return f"{namespace}.{self.name}"
         return self.stable_path
 
     def to_dict(self) -> dict[str, Any]:
@@ -345,3 +354,9 @@ class Feature:
 def field_docs() -> dict[str, str]:
     """Each manifest field's one-line description, for docs and `fledge new`."""
     return {f.name: f.metadata.get("doc", "") for f in fields(Feature)}
+
+
+# Tracebacks and reprs name the public home of these classes, not this private module.
+for _public in (Feature, Stage):
+    _public.__module__ = "fledge"
+del _public

@@ -4,9 +4,12 @@ installed versions that feature requirements are checked against."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib import metadata
+from typing import TYPE_CHECKING
 
 from ._records import ProblemKind
+
+if TYPE_CHECKING:
+    from importlib import metadata
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,8 @@ class VersionCache:
         self._versions: dict[str, str | None] = {}
 
     def check(self, requirement: str, spec: str) -> tuple[ProblemKind, str] | None:
+        from importlib import metadata
+
         from packaging.specifiers import SpecifierSet
         from packaging.version import InvalidVersion, Version
 

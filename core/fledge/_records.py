@@ -40,7 +40,7 @@ FIXES: dict[ProblemKind, str] = {
         "install what the plugin module imports, upgrade {dist}, or uninstall it"
     ),
     ProblemKind.BAD_ENTRY_POINT: (
-        "the 'fledge' entry point of {dist} must name an importable module "
+        "the '{group}' entry point of {dist} must name an importable module "
         "('package.module'); fix its pyproject.toml and reinstall"
     ),
     ProblemKind.INVALID_HOOKIMPL: (
@@ -52,10 +52,13 @@ FIXES: dict[ProblemKind, str] = {
     ProblemKind.NOT_A_FEATURE: (
         "make fledge_features return a list of fledge.Feature objects"
     ),
-    ProblemKind.INVALID_MANIFEST: "correct the field in the plugin's Feature(...) manifest",
+    ProblemKind.INVALID_MANIFEST: (
+        "correct the field in the plugin's Feature(...) manifest (for an in-tree feature: "
+        "in its package's __init__.py)"
+    ),
     ProblemKind.RESERVED_NAME: "rename the feature: that name belongs to the host",
     ProblemKind.DUPLICATE_NAME: (
-        "uninstall one of the two distributions, or block one with FLEDGE_PLUGINS_BLOCK"
+        "uninstall one of the two distributions, or block one with {block}"
     ),
     ProblemKind.MISSING_REQUIREMENT: "pip install '{requirement}'",
     ProblemKind.UNMET_REQUIREMENT: "pip install '{requirement}'",
@@ -138,11 +141,14 @@ class FeatureRecord:
 
     Attributes:
         feature: the manifest.
-        plugin: the entry point name of the plugin that declared it.
+        plugin: the entry point name of the plugin that declared it (an in-tree feature's
+            folder name).
         distribution: the distribution that ships the plugin.
         version: that distribution's version.
         status: whether it can be used.
         problem: why not, when ``status`` is not ``ok``.
+        namespace: the host's namespace that serves it, e.g. ``trl.experimental``.
+        source: ``plugin`` (an entry point) or ``in-tree`` (a subpackage of the namespace).
     """
 
     feature: Feature
@@ -151,10 +157,17 @@ class FeatureRecord:
     version: str | None
     status: Status = Status.OK
     problem: Problem | None = None
+    namespace: str = ""
+    source: str = "plugin"
 
     @property
     def name(self) -> str:
         return self.feature.name
+
+    @property
+    def import_path(self) -> str:
+        """Where users import it from: the stable path once promoted, else the namespace's."""
+        return self.feature.import_path_in(self.namespace or None)
 
     def with_problem(self, status: Status, problem: Problem) -> FeatureRecord:
         return replace(self, status=status, problem=problem)
@@ -168,6 +181,8 @@ class FeatureRecord:
             version=self.version,
             status=self.status.value,
             problem=None if self.problem is None else self.problem.to_dict(),
-            import_path=self.feature.import_path,
+            import_path=self.import_path,
+            namespace=self.namespace,
+            source=self.source,
         )
         return out

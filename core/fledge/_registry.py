@@ -13,37 +13,40 @@ import importlib
 import os
 import threading
 from collections.abc import Iterable, Mapping
-from importlib import metadata
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pluggy
-
-from . import hookspecs
-from ._errors import FeatureNotFoundError, FeatureUnavailableError, ManifestError, ReservedNameError
+from ._errors import FeatureNotFoundError, FeatureUnavailableError
+from ._intree import Folder, read_feature
 from ._manifest import Feature
 from ._origins import Origin, VersionCache
+from ._output import plugin_output
+from ._plugins import collect_features, describe, load_plugin
 from ._records import FIXES, FeatureRecord, Problem, ProblemKind, Status
-from ._switches import BLOCK, Switches, switch_reason
+from ._switches import Switches
 
-__all__ = ["Registry", "ENTRY_POINT_GROUP", "BUILTIN_DISTRIBUTION"]
+if TYPE_CHECKING:
+    import pluggy
 
-ENTRY_POINT_GROUP = "fledge"
-BUILTIN_DISTRIBUTION = "fledge"
-#: Packages whose code may load features without the experimental notice.
-HOST_PACKAGES = ("fledge", "fledge_plugins", "fledge_promote")
+    from ._host import Host
+
+__all__ = ["Registry"]
+
 
 class Registry:
-    """Every installed feature, and every problem met while finding them.
+    """Every feature of one host, and every problem met while finding them.
 
     The registry loads lazily: nothing is imported until the first question. It imports each
     plugin's light module only; a feature's implementation module is imported by
-    `load`, on first use.
+    `load`, on first use. In-tree features (the subpackages of the host's namespace folder)
+    are read without importing them, and one of them is found without loading the plugins.
 
     Args:
         path: search these folders for distributions instead of ``sys.path`` (tests use
             sample ``*.dist-info`` folders); the folders must also be importable.
         environ: the environment to read switches from; defaults to ``os.environ``.
+        host: the host whose features these are; defaults to fledge's own,
+            ``fledge.experimental``.
     """
 
     def __init__(
@@ -51,7 +54,11 @@ class Registry:
         *,
         path: list[str] | None = None,
         environ: Mapping[str, str] | None = None,
+        host: Host | None = None,
     ) -> None:
+        if host is None:
+            from .experimental import host
+        self.host: Host = host
         self._path = path
         self._environ = os.environ if environ is None else environ
         self._lock = threading.RLock()
@@ -61,8 +68,23 @@ class Registry:
         self._modules: dict[str, ModuleType] = {}
         self._plugin_modules: dict[str, ModuleType] = {}
         self._plugin_origins: dict[str, Origin] = {}
-        self.pm = pluggy.PluginManager(ENTRY_POINT_GROUP)
-        self.pm.add_hookspecs(hookspecs)
+        self._pm: pluggy.PluginManager | None = None
+        self._switches: Switches | None = None
+        self._versions: VersionCache | None = None
+        self._folder: Folder | None = None
+
+    @property
+    def pm(self) -> pluggy.PluginManager:
+        """The pluggy plugin manager that holds the loaded plugins and their hooks."""
+        if self._pm is None:
+            import pluggy
+
+            from . import hookspecs
+
+            pm = pluggy.PluginManager("fledge")
+            pm.add_hookspecs(hookspecs)
+            self._pm = pm
+        return self._pm
 
     # -- questions --------------------------------------------------------------------------
 
@@ -83,11 +105,16 @@ class Registry:
             FeatureNotFoundError: no installed plugin provides it; the error lists the
                 closest names.
         """
+        record = self._records.get(name) if self._loaded else self.in_tree(name)
+        if record is not None:
+            return record
         self._ensure_loaded()
         try:
             return self._records[name]
         except KeyError:
-            raise FeatureNotFoundError(name, self.suggest(name), "fledge.experimental") from None
+            raise FeatureNotFoundError(name, self.suggest(name), self.host.namespace,
+                                       list_command=self.host.command("list"),
+                                       doctor_command=self.host.command("doctor")) from None
 
     def problems(self) -> list[Problem]:
         """Every problem recorded so far, in the order met."""
@@ -101,11 +128,70 @@ class Registry:
         return difflib.get_close_matches(name, list(self._records), n=3, cutoff=0.5)
 
     def internal_packages(self) -> tuple[str, ...]:
-        """Top-level packages whose code loads features without the experimental notice."""
-        self._ensure_loaded()
+        """Top-level packages whose code loads features without the experimental notice.
+
+        The host's ``quiet`` packages and those of every feature and plugin loaded so far
+        (a plugin not yet loaded has not imported anything either).
+        """
         tops = {record.feature.module.partition(".")[0] for record in self._records.values()}
         tops.update(module.__name__.partition(".")[0] for module in self._plugin_modules.values())
-        return tuple(sorted(tops.union(HOST_PACKAGES)))
+        return tuple(sorted(tops.union(self.host.quiet)))
+
+    # -- in-tree features -------------------------------------------------------------------
+
+    def _tree(self) -> Folder:
+        if self._folder is None:
+            self._folder = Folder(self.host.folders)
+        return self._folder
+
+    def plain_modules(self) -> frozenset[str]:
+        """The namespace folder's modules that are not features (``utils.py``)."""
+        return self._tree().plain_modules()
+
+    def in_tree(self, name: str) -> FeatureRecord | None:
+        """The record of in-tree feature ``name``, read without loading any plugin; or None."""
+        record = self._records.get(name)
+        if record is not None:
+            return record if record.source == "in-tree" else None
+        init = self._tree().package(name)
+        if init is None:
+            return None
+        with self._lock:
+            record = self._records.get(name)
+            if record is None:
+                record = self._add_in_tree(name, init)
+        return record
+
+    def _add_in_tree(self, name: str, init: Any) -> FeatureRecord:
+        feature, error = read_feature(name, init, self.host.namespace, self.host.version)
+        record = FeatureRecord(feature, name, self.host.distribution, self.host.version,
+                               namespace=self.host.namespace, source="in-tree")
+        self._records[name] = record
+        if error is not None:
+            problem = self._feature_problem(record, ProblemKind.INVALID_MANIFEST, str(error))
+            return self._mark(record, Status.BROKEN, problem)
+        return self._check_feature(record)
+
+    def run_in_tree(self, record: FeatureRecord, module: ModuleType, loader: Any) -> None:
+        """Execute in-tree feature ``record``'s package into ``module`` and check its exports.
+
+        Raises:
+            FeatureUnavailableError: the package failed to run or lacks an export; the
+                failure is recorded as a problem.
+        """
+        try:
+            loader.exec_module(module)
+        except Exception as exc:  # noqa: BLE001 - any failure is recorded, then re-raised
+            problem = self._feature_problem(
+                record, ProblemKind.IMPLEMENTATION_ERROR,
+                f"its package {record.feature.module!r} failed to import: {describe(exc)}",
+            )
+            raise self.unavailable(self._mark(record, Status.BROKEN, problem)) from exc
+        self._check_exports(record, module)
+        with self._lock:
+            self._modules[record.name] = module
+        if self._loaded:
+            self._notify_loaded(record, module)
 
     # -- first use --------------------------------------------------------------------------
 
@@ -128,7 +214,8 @@ class Registry:
                 raise self.unavailable(record)
             module = self._import_implementation(record)
             self._modules[name] = module
-        self._notify_loaded(record, module)
+        if self._loaded:
+            self._notify_loaded(record, module)
         return module
 
     def unavailable(self, record: FeatureRecord) -> FeatureUnavailableError:
@@ -136,21 +223,27 @@ class Registry:
         problem = record.problem
         assert problem is not None, "unavailable() needs a record with a problem"
         message = (
-            f"fledge.experimental.{record.name} is {record.status.value}: {problem.reason}. "
-            f"Fix: {problem.fix}. Run `fledge doctor` for details."
+            f"{self.host.namespace}.{record.name} is {record.status.value}: {problem.reason}. "
+            f"Fix: {problem.fix}. Run `{self.host.command('doctor')}` for details."
         )
         return FeatureUnavailableError(record.name, problem, message)
 
     def _import_implementation(self, record: FeatureRecord) -> ModuleType:
         feature = record.feature
         try:
-            module = importlib.import_module(feature.module)
+            with plugin_output():
+                module = importlib.import_module(feature.module)
         except Exception as exc:  # noqa: BLE001 - any failure is recorded, then re-raised
             problem = self._feature_problem(
                 record, ProblemKind.IMPLEMENTATION_ERROR,
-                f"its module {feature.module!r} failed to import: {_describe(exc)}",
+                f"its module {feature.module!r} failed to import: {describe(exc)}",
             )
             raise self.unavailable(self._mark(record, Status.BROKEN, problem)) from exc
+        self._check_exports(record, module)
+        return module
+
+    def _check_exports(self, record: FeatureRecord, module: ModuleType) -> None:
+        feature = record.feature
         missing = [name for name in feature.exports if not hasattr(module, name)]
         if missing:
             problem = self._feature_problem(
@@ -159,7 +252,6 @@ class Registry:
                 "listed in 'exports'",
             )
             raise self.unavailable(self._mark(record, Status.BROKEN, problem))
-        return module
 
     def _notify_loaded(self, record: FeatureRecord, module: ModuleType) -> None:
         for impl in self.pm.hook.fledge_feature_loaded.get_hookimpls():
@@ -168,7 +260,7 @@ class Registry:
             except Exception as exc:  # noqa: BLE001 - a listener never stops a feature loading
                 self._problems.append(self._plugin_problem(
                     ProblemKind.HOOK_ERROR, self._plugin_origins[impl.plugin_name],
-                    f"its fledge_feature_loaded hook raised {_describe(exc)}",
+                    f"its fledge_feature_loaded hook raised {describe(exc)}",
                 ))
 
     def _mark(self, record: FeatureRecord, status: Status, problem: Problem) -> FeatureRecord:
@@ -185,169 +277,110 @@ class Registry:
             if not self._loaded:
                 self._discover()
                 self._loaded = True
+                # In-tree features imported before the plugins loaded: tell the plugins now.
+                for name, module in list(self._modules.items()):
+                    self._notify_loaded(self._records[name], module)
 
     def _origins(self) -> list[Origin]:
+        from importlib import metadata
+
+        group = self.host.group
         if self._path is None:
-            found: Iterable[metadata.EntryPoint] = metadata.entry_points(group=ENTRY_POINT_GROUP)
+            found: Iterable[metadata.EntryPoint] = metadata.entry_points(group=group)
         else:
             found = [
                 ep
                 for dist in metadata.distributions(path=self._path)
                 for ep in dist.entry_points
-                if ep.group == ENTRY_POINT_GROUP
+                if ep.group == group
             ]
         origins = [Origin.of(ep) for ep in found]
         # Built-ins first, then a stable order, so "first come" on a name clash is predictable.
-        return sorted(origins, key=lambda o: (o.distribution != BUILTIN_DISTRIBUTION,
+        builtin = self.host.builtin
+        return sorted(origins, key=lambda o: (o.distribution not in builtin,
                                               o.distribution or "", o.plugin))
 
+    @property
+    def switches(self) -> Switches:
+        """The user's plugin switches, read from the environment once."""
+        if self._switches is None:
+            self._switches = Switches(self._environ, self.host.switch_prefix)
+        return self._switches
+
     def _discover(self) -> None:
-        switches = Switches(self._environ)
-        versions = VersionCache()
+        switches = self.switches
+        for name, init in self._tree().packages().items():
+            if name not in self._records:
+                self._add_in_tree(name, init)
+        builtin = self.host.builtin
         for origin in self._origins():
             dist = origin.distribution
-            refusal = switches.plugin_refusal(origin.plugin, dist, dist == BUILTIN_DISTRIBUTION)
+            refusal = switches.plugin_refusal(origin.plugin, dist, dist in builtin)
             if refusal is not None:
                 self._problems.append(self._plugin_problem(
                     ProblemKind.BLOCKED, origin,
-                    f"not loaded: {switch_reason(refusal)}", switch=refusal,
+                    f"not loaded: {switches.reason(refusal)}", switch=refusal,
                 ))
                 continue
-            module = self._load_plugin(origin)
+            module = load_plugin(self.pm, origin, self._report)
             if module is None:
                 continue
-            for feature in self._collect_features(origin, module):
-                self._add_feature(origin, feature, switches, versions)
+            self._plugin_modules[origin.plugin] = module
+            self._plugin_origins[origin.plugin] = origin
+            for feature in collect_features(self.pm, origin, module, self._report):
+                self._add_feature(origin, feature)
 
-    def _load_plugin(self, origin: Origin) -> ModuleType | None:
-        ep = origin.entry_point
-        try:
-            plugin = ep.load()
-        except SyntaxError as exc:
-            where = f"{exc.filename}:{exc.lineno}" if exc.filename else "its module"
-            self._problems.append(self._plugin_problem(
-                ProblemKind.SYNTAX_ERROR, origin,
-                f"its module {ep.value!r} has a syntax error at {where}: {exc.msg}",
-            ))
-            return None
-        except AttributeError as exc:
-            self._problems.append(self._plugin_problem(
-                ProblemKind.BAD_ENTRY_POINT, origin,
-                f"its entry point {ep.value!r} names something that does not exist: "
-                f"{_describe(exc)}",
-            ))
-            return None
-        except (Exception, SystemExit) as exc:  # noqa: BLE001 - isolate every plugin failure
-            self._problems.append(self._plugin_problem(
-                ProblemKind.IMPORT_ERROR, origin,
-                f"its module {ep.value!r} failed to import: {_describe(exc)}",
-            ))
-            return None
-        if not isinstance(plugin, ModuleType) and not hasattr(plugin, "__dict__"):
-            self._problems.append(self._plugin_problem(
-                ProblemKind.BAD_ENTRY_POINT, origin,
-                f"its entry point {ep.value!r} is a {type(plugin).__name__}, not a module",
-            ))
-            return None
-        try:
-            self.pm.register(plugin, name=ep.name)
-        except pluggy.PluginValidationError as exc:
-            self._problems.append(self._plugin_problem(
-                ProblemKind.INVALID_HOOKIMPL, origin, _describe(exc),
-            ))
-            return None
-        except ValueError as exc:  # the same module or name registered twice
-            self._problems.append(self._plugin_problem(
-                ProblemKind.BAD_ENTRY_POINT, origin,
-                f"it could not be registered: {exc}",
-            ))
-            return None
-        self._plugin_modules[ep.name] = plugin
-        self._plugin_origins[ep.name] = origin
-        return plugin
+    def _report(self, kind: ProblemKind, origin: Origin, reason: str,
+                feature: str | None = None) -> None:
+        self._problems.append(self._plugin_problem(kind, origin, reason, feature=feature))
 
-    def _collect_features(self, origin: Origin, plugin: Any) -> list[Feature]:
-        impls = [i for i in self.pm.hook.fledge_features.get_hookimpls() if i.plugin is plugin]
-        features: list[Feature] = []
-        for impl in impls:
-            try:
-                returned = impl.function()
-            except ManifestError as exc:
-                kind = (ProblemKind.RESERVED_NAME if isinstance(exc, ReservedNameError)
-                        else ProblemKind.INVALID_MANIFEST)
-                self._problems.append(self._plugin_problem(
-                    kind, origin, str(exc.in_plugin(origin.plugin, origin.label)),
-                    feature=exc.feature,
-                ))
-                continue
-            except Exception as exc:  # noqa: BLE001 - isolate every plugin failure
-                self._problems.append(self._plugin_problem(
-                    ProblemKind.HOOK_ERROR, origin,
-                    f"its fledge_features hook raised {_describe(exc)}",
-                ))
-                continue
-            if isinstance(returned, Feature):
-                returned = [returned]
-            if returned is None or isinstance(returned, (str, bytes, Mapping)) or not isinstance(
-                returned, Iterable
-            ):
-                self._problems.append(self._plugin_problem(
-                    ProblemKind.NOT_A_FEATURE, origin,
-                    f"its fledge_features hook returned {_short_repr(returned)}, "
-                    "not a list of fledge.Feature",
-                ))
-                continue
-            items = list(returned)
-            if not items:
-                self._problems.append(self._plugin_problem(
-                    ProblemKind.NO_FEATURES, origin,
-                    "its fledge_features hook returned no features",
-                ))
-            for item in items:
-                if isinstance(item, Feature):
-                    features.append(item)
-                else:
-                    self._problems.append(self._plugin_problem(
-                        ProblemKind.NOT_A_FEATURE, origin,
-                        f"its fledge_features hook returned {_short_repr(item)}, "
-                        "which is not a fledge.Feature",
-                    ))
-        return features
-
-    def _add_feature(
-        self,
-        origin: Origin,
-        feature: Feature,
-        switches: Switches,
-        versions: VersionCache,
-    ) -> None:
+    def _add_feature(self, origin: Origin, feature: Feature) -> None:
         existing = self._records.get(feature.name)
         if existing is not None:
+            by = (f"the in-tree feature {existing.import_path}" if existing.source == "in-tree"
+                  else f"plugin {existing.plugin!r}")
             self._problems.append(self._plugin_problem(
                 ProblemKind.DUPLICATE_NAME, origin,
-                f"feature name {feature.name!r} is already provided by plugin "
-                f"{existing.plugin!r} (dist {existing.distribution} {existing.version}); "
+                f"feature name {feature.name!r} is already provided by {by} "
+                f"(dist {existing.distribution} {existing.version}); "
                 "this one was not registered",
                 feature=feature.name,
             ))
             return
-        record = FeatureRecord(feature, origin.plugin, origin.distribution, origin.version)
-        self._records[feature.name] = record
-        if switches.feature_blocked(feature.name):
-            problem = self._feature_problem(
-                record, ProblemKind.BLOCKED, f"blocked: {switch_reason(BLOCK)}", switch=BLOCK
-            )
-            self._mark(record, Status.BLOCKED, problem)
+        taken = self.host.reserved | self.plain_modules()
+        if feature.name in taken:
+            self._problems.append(self._plugin_problem(
+                ProblemKind.RESERVED_NAME, origin,
+                f"feature name {feature.name!r} is taken by {self.host.namespace}"
+                f".{feature.name}, which is not a feature; this one was not registered",
+                feature=feature.name,
+            ))
             return
-        for requirement, spec in feature.requires.items():
-            unmet = versions.check(requirement, spec)
+        record = FeatureRecord(feature, origin.plugin, origin.distribution, origin.version,
+                               namespace=self.host.namespace)
+        self._records[feature.name] = record
+        self._check_feature(record)
+
+    def _check_feature(self, record: FeatureRecord) -> FeatureRecord:
+        """Apply the block switch and the feature's requirements; return the record."""
+        switches = self.switches
+        if switches.feature_blocked(record.name):
+            block = switches.block_variable
+            problem = self._feature_problem(
+                record, ProblemKind.BLOCKED, f"blocked: {switches.reason(block)}", switch=block
+            )
+            return self._mark(record, Status.BLOCKED, problem)
+        if self._versions is None:
+            self._versions = VersionCache()
+        for requirement, spec in record.feature.requires.items():
+            unmet = self._versions.check(requirement, spec)
             if unmet is not None:
                 kind, reason = unmet
                 problem = self._feature_problem(
                     record, kind, reason, requirement=f"{requirement}{spec}"
                 )
-                self._mark(record, Status.INCOMPATIBLE, problem)
-                return
+                return self._mark(record, Status.INCOMPATIBLE, problem)
+        return record
 
     # -- problem building -------------------------------------------------------------------
 
@@ -361,7 +394,8 @@ class Registry:
         **fix_fields: str,
     ) -> Problem:
         fix = FIXES[kind].format(
-            dist=origin.distribution or f"the plugin {origin.plugin!r}", **fix_fields
+            dist=origin.distribution or f"the plugin {origin.plugin!r}", **self._words(),
+            **fix_fields,
         )
         return Problem(kind, origin.plugin, origin.distribution, origin.version, reason, fix,
                        feature)
@@ -370,7 +404,8 @@ class Registry:
         self, record: FeatureRecord, kind: ProblemKind, reason: str, **fix_fields: str
     ) -> Problem:
         fix = FIXES[kind].format(
-            dist=record.distribution or f"the plugin {record.plugin!r}", **fix_fields
+            dist=record.distribution or f"the plugin {record.plugin!r}", **self._words(),
+            **fix_fields,
         )
         problem = Problem(
             kind, record.plugin, record.distribution, record.version, reason, fix, record.name
@@ -379,10 +414,5 @@ class Registry:
         return problem
 
 
-def _describe(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}"
-
-
-def _short_repr(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
+    def _words(self) -> dict[str, str]:
+        return {"group": self.host.group, "block": self.switches.block_variable}

@@ -1,15 +1,18 @@
 """Warnings about stability, emitted once per feature, and every way to silence them.
 
-Silencing, from the broadest to the narrowest:
+Each host (`fledge.Host`) has its own `Notices`: its warning class, its silence variables,
+its record of which features already warned. Silencing, from the broadest to the narrowest
+(``fledge.experimental``'s names; another host has its own):
 
 * ``FLEDGE_EXPERIMENTAL_SILENCE=1`` (or ``true``, ``yes``, ``all``) silences every feature;
   a comma list (``bema_for_ref_model,other``) silences those features only. ``0``,
   ``false``, ``no`` and the empty string mean "not silenced".
-* ``TRL_EXPERIMENTAL_SILENCE`` is read the same way, since TRL users already set it.
+* ``TRL_EXPERIMENTAL_SILENCE`` is read the same way for fledge's host, since TRL users
+  already set it.
 * standard filters: ``warnings.filterwarnings("ignore", category=ExperimentalWarning)``,
   ``python -W ignore::fledge.ExperimentalWarning``, or pytest's
   ``filterwarnings = ["ignore::fledge.ExperimentalWarning"]``.
-* the `silence_experimental` context manager.
+* the `silence_experimental` context manager (`fledge.Host.silence` for another host).
 """
 
 from __future__ import annotations
@@ -34,25 +37,26 @@ __all__ = [
     "silence_experimental",
 ]
 
-SILENCE_VARIABLES = ("FLEDGE_EXPERIMENTAL_SILENCE", "TRL_EXPERIMENTAL_SILENCE")
 _OFF_VALUES = frozenset({"", "0", "false", "no", "off"})
 _ALL_VALUES = frozenset({"1", "true", "yes", "on", "all", "*"})
 
-# The texts, in one place (pytest keeps its deprecation texts the same way).
+# The texts, in one place (pytest keeps its deprecation texts the same way). A host may bring
+# its own experimental wording (``Host(notice=...)``); the placeholders are the same.
 EXPERIMENTAL_TEXT = (
-    "fledge.experimental.{name} is an experimental feature (since {dist} {since}): its API "
+    "{namespace}.{name} is an experimental feature (since {dist} {since}): its API "
     "may change or be removed in any release. Silence this notice with "
-    "FLEDGE_EXPERIMENTAL_SILENCE={name} (or =1 for all features), "
-    "`with fledge.silence_experimental('{name}'):`, or "
-    "warnings.filterwarnings('ignore', category=fledge.ExperimentalWarning)."
+    "{variable}={name} (or =1 for all features), or "
+    "warnings.filterwarnings('ignore', category={category})."
 )
 PROMOTED_TEXT = (
-    "fledge.experimental.{name} was promoted to the stable API{promoted_in}: import it from "
+    "{namespace}.{name} was promoted to the stable API{promoted_in}: import it from "
     "{stable_path} instead. The old path will be removed in {removal}."
 )
 DEPRECATED_TEXT = (
     "{name} is deprecated and will be removed in {removal}.{replacement}"
 )
+#: The placeholders a host's notice may use.
+NOTICE_FIELDS = ("namespace", "name", "dist", "since", "variable", "category")
 
 
 class FledgeWarning(UserWarning):
@@ -71,13 +75,15 @@ class FeatureDeprecatedWarning(FledgeWarning, FutureWarning):
     """A deprecated feature was used; it goes away in the release its manifest names."""
 
 
-_lock = threading.Lock()
-_already_warned: set[str] = set()
-_silenced_by_context: list[frozenset[str] | None] = []  # None: every feature
+# Tracebacks and reprs name the public home of these classes, not this private module.
+for _public in (FledgeWarning, ExperimentalWarning, FeaturePromotedWarning,
+                FeatureDeprecatedWarning):
+    _public.__module__ = "fledge"
+del _public
 
 
-def _env_silences(name: str) -> bool:
-    for variable in SILENCE_VARIABLES:
+def _env_silences(name: str, variables: tuple[str, ...]) -> bool:
+    for variable in variables:
         value = os.environ.get(variable, "").strip().lower()
         if value in _OFF_VALUES:
             continue
@@ -88,20 +94,115 @@ def _env_silences(name: str) -> bool:
     return False
 
 
-def is_silenced(name: str) -> bool:
-    """Whether the experimental notice of feature ``name`` is silenced by fledge's own means.
+class Notices:
+    """One host's notices: which features already warned, and what silences them.
 
-    Standard ``warnings`` filters are not consulted here: they apply when the warning is
-    emitted, as they would for any warning.
+    Each `fledge.Host` owns one, so two namespaces in a process warn, and are silenced,
+    independently.
+
+    Args:
+        namespace: the host's namespace, e.g. ``trl.experimental``.
+        category: the warning class of the experimental notice.
+        variables: the environment variables that silence it.
+        text: the notice's wording, with the placeholders of `NOTICE_FIELDS`.
     """
-    if _env_silences(name):
-        return True
-    return any(entry is None or name in entry for entry in _silenced_by_context)
+
+    def __init__(self, namespace: str, category: type[Warning], variables: tuple[str, ...],
+                 text: str) -> None:
+        self.namespace = namespace
+        self.category = category
+        self.variables = variables
+        self.text = text
+        self._lock = threading.Lock()
+        self._warned: set[str] = set()
+        self._silenced_by_context: list[frozenset[str] | None] = []  # None: every feature
+
+    def is_silenced(self, name: str) -> bool:
+        """Whether feature ``name``'s experimental notice is silenced by the host's own means.
+
+        Standard ``warnings`` filters are not consulted here: they apply when the warning is
+        emitted, as they would for any warning.
+        """
+        if _env_silences(name, self.variables):
+            return True
+        return any(entry is None or name in entry for entry in self._silenced_by_context)
+
+    @contextlib.contextmanager
+    def silence(self, *names: str) -> Iterator[None]:
+        """Silence this host's experimental notice inside a ``with`` block (none: all)."""
+        entry = frozenset(names) if names else None
+        with self._lock:
+            self._silenced_by_context.append(entry)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._silenced_by_context.remove(entry)
+
+    def reset(self) -> None:
+        """Forget which features already warned (for tests)."""
+        with self._lock:
+            self._warned.clear()
+
+    def warn(self, feature: Feature, distribution: str, *,
+             internal_packages: tuple[str, ...]) -> None:
+        """Emit the notice that fits the feature's stage, once per feature per process.
+
+        The warning points at the first frame outside fledge's own modules, i.e. the user's
+        line that imported or used the feature. Nothing is emitted when that frame belongs
+        to one of ``internal_packages`` (the host's packages, or any installed feature's),
+        so the host's own loading and one feature importing another never warn.
+        """
+        from ._manifest import Stage
+
+        key = f"{feature.name}:{feature.stage.value}"
+        if key in self._warned:
+            return
+        stacklevel, caller = _caller_stacklevel(("fledge",))
+        if in_packages(caller, internal_packages):
+            return
+        if feature.stage is Stage.EXPERIMENTAL:
+            if self.is_silenced(feature.name):
+                return
+            category = self.category
+            text = self.text.format(
+                namespace=self.namespace, name=feature.name, since=feature.since,
+                dist=distribution, variable=self.variables[0] if self.variables else "",
+                category=_dotted(category),
+            )
+        elif feature.stage is Stage.STABLE:
+            text = PROMOTED_TEXT.format(
+                namespace=self.namespace, name=feature.name, stable_path=feature.stable_path,
+                promoted_in=f" in {feature.promoted_in}" if feature.promoted_in else "",
+                removal=feature.removal or "a future release",
+            )
+            category = FeaturePromotedWarning
+        else:
+            replacement = f" Use {feature.replacement} instead." if feature.replacement else ""
+            text = DEPRECATED_TEXT.format(
+                name=feature.name, removal=feature.removal, replacement=replacement
+            )
+            category = FeatureDeprecatedWarning
+        warnings.warn(text, category, stacklevel=stacklevel)
+        with self._lock:
+            self._warned.add(key)
 
 
-@contextlib.contextmanager
-def silence_experimental(*names: str) -> Iterator[None]:
-    """Silence the experimental notice inside a ``with`` block.
+def _dotted(category: type) -> str:
+    module = category.__module__
+    return category.__qualname__ if module == "builtins" else f"{module}.{category.__qualname__}"
+
+
+def _fledge_notices() -> Notices:
+    from .experimental import host
+
+    return host.notices
+
+
+def silence_experimental(*names: str) -> contextlib.AbstractContextManager[None]:
+    """Silence the experimental notice of ``fledge.experimental`` inside a ``with`` block.
+
+    Another host's notices are silenced by its own `fledge.Host.silence`.
 
     Args:
         *names: the features to silence; none means every feature.
@@ -111,14 +212,12 @@ def silence_experimental(*names: str) -> Iterator[None]:
         >>> with fledge.silence_experimental("bema_for_ref_model"):
         ...     pass  # import and use the feature here, without the notice
     """
-    entry = frozenset(names) if names else None
-    with _lock:
-        _silenced_by_context.append(entry)
-    try:
-        yield
-    finally:
-        with _lock:
-            _silenced_by_context.remove(entry)
+    return _fledge_notices().silence(*names)
+
+
+def is_silenced(name: str) -> bool:
+    """Whether ``fledge.experimental``'s notice for feature ``name`` is silenced."""
+    return _fledge_notices().is_silenced(name)
 
 
 def _caller_stacklevel(skip_packages: tuple[str, ...]) -> tuple[int, str]:
@@ -145,55 +244,6 @@ def _caller_stacklevel(skip_packages: tuple[str, ...]) -> tuple[int, str]:
 def in_packages(module: str, packages: tuple[str, ...]) -> bool:
     """Whether dotted ``module`` is one of ``packages`` or inside one of them."""
     return any(module == p or module.startswith(p + ".") for p in packages)
-
-
-def warn_feature_used(
-    feature: Feature,
-    distribution: str,
-    *,
-    internal_packages: tuple[str, ...],
-) -> None:
-    """Emit the notice that fits the feature's stage, once per feature per process.
-
-    The warning points at the first frame outside fledge's own modules, i.e. the user's line
-    that imported or used the feature. Nothing is emitted when that frame belongs to one of
-    ``internal_packages`` (fledge itself, or any installed feature's package), so fledge's
-    own loading and one feature importing another never warn.
-    """
-    from ._manifest import Stage
-
-    key = f"{feature.name}:{feature.stage.value}"
-    if key in _already_warned:
-        return
-    stacklevel, caller = _caller_stacklevel(("fledge",))
-    # The frame search skipped the host's modules; a caller from any other internal package
-    # (the built-in plugins, promote, a feature importing another) stays silent.
-    if in_packages(caller, internal_packages):
-        return
-    if feature.stage is Stage.EXPERIMENTAL:
-        if is_silenced(feature.name):
-            return
-        text = EXPERIMENTAL_TEXT.format(
-            name=feature.name, since=feature.since, dist=distribution
-        )
-        category: type[Warning] = ExperimentalWarning
-    elif feature.stage is Stage.STABLE:
-        text = PROMOTED_TEXT.format(
-            name=feature.name,
-            stable_path=feature.stable_path,
-            promoted_in=f" in {feature.promoted_in}" if feature.promoted_in else "",
-            removal=feature.removal or "a future release",
-        )
-        category = FeaturePromotedWarning
-    else:
-        replacement = f" Use {feature.replacement} instead." if feature.replacement else ""
-        text = DEPRECATED_TEXT.format(
-            name=feature.name, removal=feature.removal, replacement=replacement
-        )
-        category = FeatureDeprecatedWarning
-    warnings.warn(text, category, stacklevel=stacklevel)
-    with _lock:
-        _already_warned.add(key)
 
 
 _ACTIONS = ("default", "error", "ignore", "always", "module", "once")
@@ -226,9 +276,8 @@ def apply_warning_options(options: list[str]) -> None:
 
 
 def _reset_warned() -> None:
-    """Forget which features already warned (for tests)."""
-    with _lock:
-        _already_warned.clear()
+    """Forget which features of ``fledge.experimental`` already warned (for tests)."""
+    _fledge_notices().reset()
 
 
 if sys.warnoptions:

@@ -6,9 +6,18 @@ import sys
 import textwrap
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .._registry import ENTRY_POINT_GROUP, Registry
-from .._stability import _reset_warned
+from .._registry import Registry
+
+if TYPE_CHECKING:
+    from .._host import Host
+
+
+def _fledge_host() -> Host:
+    from ..experimental import host
+
+    return host
 
 
 class PluginSite:
@@ -35,6 +44,7 @@ class PluginSite:
         *,
         entry_points: Mapping[str, str] | None = None,
         version: str = "0.1.0",
+        group: str | None = None,
     ) -> Path:
         """Write distribution ``dist`` with its ``modules`` (dotted name to source).
 
@@ -42,9 +52,11 @@ class PluginSite:
             dist: the distribution name, e.g. ``fledge-myfeature``.
             modules: source of each module; ``pkg`` becomes ``pkg/__init__.py`` when a
                 ``pkg.sub`` module is also given.
-            entry_points: entry point name to value in the ``fledge`` group; by default one
+            entry_points: entry point name to value in the ``group``; by default one
                 entry point, named after the first module given, pointing at it.
             version: the distribution's version.
+            group: the entry point group; by default fledge's own, ``fledge`` (another
+                host's group, e.g. ``trl.experimental``, makes a plugin of that host).
 
         Returns:
             The ``*.dist-info`` folder.
@@ -67,27 +79,37 @@ class PluginSite:
         (info / "METADATA").write_text(
             f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n"
         )
-        lines = [f"[{ENTRY_POINT_GROUP}]"] + [f"{k} = {v}" for k, v in entry_points.items()]
-        (info / "entry_points.txt").write_text("\n".join(lines) + "\n")
+        lines = [f"[{group or _fledge_host().group}]"]
+        lines += [f"{k} = {v}" for k, v in entry_points.items()]
+        path = info / "entry_points.txt"
+        previous = path.read_text() + "\n" if path.is_file() else ""
+        path.write_text(previous + "\n".join(lines) + "\n")
         return info
 
-    def registry(self, environ: Mapping[str, str] | None = None) -> Registry:
-        """A registry that sees only this site's distributions."""
+    def registry(self, environ: Mapping[str, str] | None = None, *,
+                 host: Host | None = None) -> Registry:
+        """A registry that sees only this site's distributions.
+
+        Args:
+            environ: the environment its switches are read from (default: none set).
+            host: whose registry (default: fledge's own); its notices are reset.
+        """
         self._unload()
-        _reset_warned()
-        return Registry(path=[str(self.root)], environ=environ or {})
+        host = host or _fledge_host()
+        host.notices.reset()
+        return Registry(path=[str(self.root)], environ=environ or {}, host=host)
 
-    def install(self, environ: Mapping[str, str] | None = None) -> Registry:
-        """Build a registry over this site and make it the process-wide one.
+    def install(self, environ: Mapping[str, str] | None = None, *,
+                host: Host | None = None) -> Registry:
+        """Build a registry over this site and make it the host's (default: fledge's).
 
-        ``fledge.experimental`` then resolves through it. Feature modules imported through
+        The host's namespace then resolves through it. Feature modules imported through
         an earlier registry are forgotten first.
         """
-        from .. import set_registry
-
-        registry = self.registry(environ)
-        forget_experimental_modules()
-        set_registry(registry)
+        host = host or _fledge_host()
+        registry = self.registry(environ, host=host)
+        forget_experimental_modules(host.namespace)
+        host.set_registry(registry)
         return registry
 
     def _unload(self) -> None:
@@ -106,13 +128,21 @@ class PluginSite:
             sys.path.remove(str(self.root))
 
 
-def forget_experimental_modules() -> None:
-    """Drop every ``fledge.experimental.<name>`` module so the next import resolves anew."""
+def forget_experimental_modules(namespace: str | None = None) -> None:
+    """Drop every ``<namespace>.<name>`` feature module so the next import resolves anew.
+
+    Args:
+        namespace: the host's namespace; by default ``fledge.experimental``.
+    """
+    from types import ModuleType
+
+    namespace = namespace or _fledge_host().namespace
+    prefix = namespace + "."
     for name in list(sys.modules):
-        if name.startswith("fledge.experimental."):
+        if name.startswith(prefix):
             del sys.modules[name]
-    experimental = sys.modules.get("fledge.experimental")
-    if experimental is not None:
-        for name, value in list(vars(experimental).items()):
-            if isinstance(value, experimental.FeatureModule):
-                delattr(experimental, name)
+    module = sys.modules.get(namespace)
+    if module is not None:
+        for name, value in list(vars(module).items()):
+            if isinstance(value, ModuleType) and value.__name__.startswith(prefix):
+                delattr(module, name)

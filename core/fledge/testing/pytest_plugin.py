@@ -41,16 +41,16 @@ def fledge_registry() -> Iterator[fledge.Registry]:
     The record of which features already warned is reset, so each test sees the
     experimental notice again; everything is restored afterwards.
     """
-    from fledge._stability import _reset_warned
+    from fledge.experimental import host
 
-    _reset_warned()
-    registry = fledge.Registry()
+    host.notices.reset()
+    registry = fledge.Registry(host=host)
     previous = fledge.set_registry(registry)
     forget_experimental_modules()
     yield registry
     fledge.set_registry(previous)
     forget_experimental_modules()
-    _reset_warned()
+    host.notices.reset()
 
 
 # --- the offline training kit (torch is imported inside the fixtures, never at import) ---
