@@ -142,8 +142,11 @@ class ReplayPlan:
         num_groups: groups in the batch.
         scores: each group's score (0 for a tied group).
         tied: the groups that tie, in batch order.
-        replaced: the tied groups that get a stored group (the first ``len(drawn)`` tied).
-        drawn: buffer indices (into ``ReplayBuffer.groups``) replacing ``replaced``, pairwise.
+        replaced: the tied groups that get a stored group (the first ``len(drawn)`` tied:
+            every tied group once the buffer holds a group, unless repeats are off).
+        drawn: buffer indices (into ``ReplayBuffer.groups``) replacing ``replaced``,
+            pairwise; an index may occur more than once when fewer groups are stored than
+            tie.
         offered: the groups with a positive score, offered to the buffer.
         admitted: the offered groups the buffer keeps.
     """
@@ -164,13 +167,17 @@ def plan_replay(
     buffer: Any,
     generator: torch.Generator | None = None,
     aggregation: str = "sum_then_normalize",
+    *,
+    allow_repeats: bool = True,
 ) -> ReplayPlan:
     """Decide which tied groups get which stored groups, and which new groups are kept.
 
     Stored groups are drawn from the buffer as it was *before* this batch, so a batch never
-    replays a copy of one of its own groups. When fewer groups are stored than tie, the
-    first tied groups are replaced and the rest pass through. A pure function of the
-    rewards, the buffer's contents and the generator's state.
+    replays a copy of one of its own groups. Once the buffer holds a group, every tied
+    group is replaced: by distinct stored groups when enough are stored, else drawn with
+    replacement, in proportion to score. With ``allow_repeats=False`` each stored group is
+    used at most once and the tied groups beyond the buffer's size pass through. A pure
+    function of the rewards, the buffer's contents and the generator's state.
 
     Args:
         rewards_per_func: ``(rows, reward functions)`` rewards of the whole generation batch.
@@ -179,6 +186,8 @@ def plan_replay(
         buffer: the :class:`ReplayBuffer` (only read).
         generator: the CPU generator the draw uses.
         aggregation: TRL's ``multi_objective_aggregation``.
+        allow_repeats: with fewer stored groups than tied ones, draw with replacement
+            (``GRPOWithReplayBufferConfig.replay_allow_repeats``).
 
     Returns:
         The :class:`ReplayPlan`.
@@ -186,7 +195,8 @@ def plan_replay(
     tied_mask, scores = group_signal(rewards_per_func, reward_weights, num_generations, aggregation)
     score_list = scores.tolist()
     tied = tuple(i for i, t in enumerate(tied_mask.tolist()) if t)
-    drawn = tuple(buffer.sample(len(tied), generator=generator)) if tied else ()
+    drawn = tuple(buffer.sample(len(tied), generator=generator,
+                                allow_repeats=allow_repeats)) if tied else ()
     offered = tuple(i for i, score in enumerate(score_list) if score > 0)
     keep = buffer.admits([score_list[i] for i in offered]) if offered else []
     return ReplayPlan(

@@ -218,23 +218,33 @@ class ReplayBuffer:
             heapq.heapreplace(self._heap, item)
         return True
 
-    def sample(self, num_samples: int, generator: torch.Generator | None = None) -> list[int]:
-        """Draw distinct stored groups, each with probability proportional to its score.
+    def sample(self, num_samples: int, generator: torch.Generator | None = None, *,
+               allow_repeats: bool = False) -> list[int]:
+        """Draw stored groups, each with probability proportional to its score.
+
+        When at least ``num_samples`` groups are stored, the groups drawn are distinct.
+        When fewer are, ``allow_repeats`` decides: draw all ``num_samples`` with replacement
+        (a group may come back several times, as TRL's version did), or return every stored
+        group once, in a random order.
 
         Args:
-            num_samples: how many groups are wanted; at most ``len(self)`` are returned
-                (a batch never receives the same stored group twice).
+            num_samples: how many groups are wanted.
             generator: the random generator to draw with (CPU); the global one if ``None``.
+            allow_repeats: with fewer stored groups than wanted, draw with replacement so
+                that exactly ``num_samples`` indices come back.
 
         Returns:
             Indices into :attr:`groups`, in the order drawn; empty when the buffer is.
         """
         if num_samples < 0:
             raise ValueError(f"ReplayBuffer.sample: num_samples must be >= 0, got {num_samples}")
-        count = min(num_samples, len(self._heap))
-        if count == 0:
+        if num_samples == 0 or not self._heap:
             return []
         weights = torch.tensor(self.scores, dtype=torch.float64)
+        if num_samples > len(self._heap) and allow_repeats:
+            return torch.multinomial(weights, num_samples, replacement=True,
+                                     generator=generator).tolist()
+        count = min(num_samples, len(self._heap))
         return torch.multinomial(weights, count, replacement=False, generator=generator).tolist()
 
     def nbytes(self) -> int:

@@ -24,7 +24,11 @@ from trl import GRPOTrainer
 
 from ._batch import ReplayPlan, apply_replay, extract_group, loss_token_count, plan_replay
 from ._buffer import ReplayBuffer
-from ._config import DEFAULT_REPLAY_BUFFER_SIZE, check_replay_buffer_size
+from ._config import (
+    DEFAULT_REPLAY_BUFFER_SIZE,
+    check_replay_allow_repeats,
+    check_replay_buffer_size,
+)
 from ._ranks import HeldRows, check_supported, held_rows, join_parts, plan_fingerprint
 
 __all__ = ["REPLAY_STATE_NAME", "GRPOWithReplayBufferTrainer"]
@@ -46,11 +50,12 @@ class GRPOWithReplayBufferTrainer(GRPOTrainer):
     :class:`GRPOWithReplayBufferConfig` (a plain ``GRPOConfig`` gets a buffer of 64 groups).
 
     After each generation batch is scored, every group whose completions all got the same
-    reward is replaced by a group drawn from the buffer (in proportion to its score), and the
-    groups that do have reward spread are offered to the buffer, which keeps the best
-    ``replay_buffer_size``. A replayed group keeps the log-probabilities it was sampled with
-    as its ``old_per_token_logps``, so the loss's importance ratio and clipping see that an
-    older policy produced it.
+    reward is replaced by a group drawn from the buffer (in proportion to its score; with
+    replacement when fewer groups are stored than tie, unless ``replay_allow_repeats`` is
+    off), and the groups that do have reward spread are offered to the buffer, which keeps
+    the best ``replay_buffer_size``. A replayed group keeps the log-probabilities it was
+    sampled with as its ``old_per_token_logps``, so the loss's importance ratio and clipping
+    see that an older policy produced it.
 
     Attributes:
         replay_buffer: the :class:`ReplayBuffer`.
@@ -64,10 +69,12 @@ class GRPOWithReplayBufferTrainer(GRPOTrainer):
         capacity = check_replay_buffer_size(
             getattr(args, "replay_buffer_size", DEFAULT_REPLAY_BUFFER_SIZE)
         )
+        allow_repeats = check_replay_allow_repeats(getattr(args, "replay_allow_repeats", True))
         super().__init__(model, reward_funcs, args, *rest, **kwargs)
         check_supported(self.accelerator.distributed_type, self.accelerator.num_processes,
                         capacity)
         self.replay_buffer = ReplayBuffer(capacity)
+        self._replay_allow_repeats = allow_repeats
         # Our own generator: the draw must not shift the global random stream that
         # generation uses, and its state is saved with the checkpoint.
         self._replay_generator = torch.Generator().manual_seed(int(self.args.seed))
@@ -104,6 +111,7 @@ class GRPOWithReplayBufferTrainer(GRPOTrainer):
             self.replay_buffer,
             self._replay_generator,
             getattr(self, "multi_objective_aggregation", "sum_then_normalize"),
+            allow_repeats=self._replay_allow_repeats,
         )
         return self._apply_replay_plan(output, plan)
 

@@ -80,7 +80,9 @@ class Recorder(GRPOWithReplayBufferTrainer):
         buffer = self.replay_buffer
         rows = output["prompt_ids"].shape[0]
         drawn = {str(buffer.ids[i]): row_digests(buffer.group(i), logps=True)
-                 for i in plan.drawn}
+                 for i in plan.drawn}  # a short buffer may draw one group several times
+        drawn_ids = [buffer.ids[i] for i in plan.drawn]
+        stored_before = len(buffer)
         ids_before = set(buffer.ids)
         before = row_digests(output, logps=False)
         # The current policy's log-probs of every row, before the batch is rewritten in place.
@@ -104,7 +106,7 @@ class Recorder(GRPOWithReplayBufferTrainer):
             "rewards": self._seen_rewards,
             "plan": {"num_groups": plan.num_groups, "tied": list(plan.tied),
                      "replaced": list(plan.replaced), "drawn": list(plan.drawn),
-                     "drawn_ids": [int(k) for k in drawn], "admitted": list(plan.admitted),
+                     "drawn_ids": drawn_ids, "admitted": list(plan.admitted),
                      "scores": list(plan.scores)},
             "drawn_rows": drawn,
             "admitted_ids": new_ids,
@@ -114,6 +116,8 @@ class Recorder(GRPOWithReplayBufferTrainer):
             "after_full": (row_digests(result, logps=True)
                            if "old_per_token_logps" in result else None),
             "fresh_logps_error": error,
+            "stored_before": stored_before,
+            "zero_advantage_rows": int((result["advantages"] == 0).sum()),
             "buffer_after": buffer_state(buffer),
         })
         return result
@@ -131,6 +135,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=4)
     parser.add_argument("--save-steps", type=int, default=0)
     parser.add_argument("--per-device", type=int, default=10)
+    parser.add_argument("--buffer-size", type=int, default=4)
     parser.add_argument("--resume", default=None)
     parser.add_argument("--diverge", action="store_true",
                         help="reseed the last rank's replay generator: the ranks must notice")
@@ -143,7 +148,7 @@ def main() -> None:
         per_device_train_batch_size=options.per_device,
         num_generations=G,
         max_completion_length=6,
-        replay_buffer_size=4,
+        replay_buffer_size=options.buffer_size,
         max_steps=options.steps,
         logging_steps=1,
         save_strategy="steps" if options.save_steps else "no",

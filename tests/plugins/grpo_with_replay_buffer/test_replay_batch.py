@@ -124,14 +124,61 @@ def test_empty_buffer_replaces_nothing_and_stores_the_groups_with_signal():
     assert plan.offered == (1,) and plan.admitted == (1,)
 
 
-def test_fewer_stored_groups_than_ties_replaces_what_it_can():
+def test_one_stored_group_replaces_all_three_tied_groups():
     buffer = ReplayBuffer(4)
     buffer.add(2.0, stored(7))
     rewards = torch.tensor([1.0] * 4 + [0.0] * 4 + [2.0] * 4).unsqueeze(1)
     plan = plan_replay(rewards, [1.0], G, buffer, torch.Generator().manual_seed(0))
     assert plan.tied == (0, 1, 2)
-    assert plan.replaced == (0,) and plan.drawn == (0,)
+    assert plan.replaced == (0, 1, 2) and plan.drawn == (0, 0, 0)
     assert plan.offered == () and plan.admitted == ()
+
+
+def test_without_repeats_fewer_stored_groups_than_ties_replaces_what_it_can():
+    buffer = ReplayBuffer(4)
+    buffer.add(2.0, stored(7))
+    rewards = torch.tensor([1.0] * 4 + [0.0] * 4 + [2.0] * 4).unsqueeze(1)
+    plan = plan_replay(rewards, [1.0], G, buffer, torch.Generator().manual_seed(0),
+                       allow_repeats=False)
+    assert plan.tied == (0, 1, 2)
+    assert plan.replaced == (0,) and plan.drawn == (0,)
+
+
+def test_short_buffer_draws_with_replacement_in_proportion_to_score():
+    buffer = ReplayBuffer(4)
+    buffer.add(1.0, stored(1))
+    buffer.add(3.0, stored(3))
+    rewards = torch.ones(40 * G, 1)  # 40 tied groups, 2 stored
+    plan = plan_replay(rewards, [1.0], G, buffer, torch.Generator().manual_seed(0))
+    assert plan.replaced == plan.tied == tuple(range(40))
+    index_of_3 = buffer.scores.index(3.0)
+    assert 20 <= sum(i == index_of_3 for i in plan.drawn) < 40  # expected 30 of 40
+
+
+def test_hand_made_batch_no_zero_advantage_row_is_left_and_no_copy_of_its_own_groups():
+    """One stored group, a batch of four groups: three tied (zero advantage, as GRPO gives
+    them) and one with spread, which enters the buffer. Every tied group becomes the stored
+    group from before this batch, never a copy of the batch's own group with spread."""
+    source = make_batch([3] * 4, [2] * 4, base=80_000)
+    buffer = ReplayBuffer(4)
+    buffer.add(1.5, extract_group(source, 0, G))
+    old_id = buffer.ids[0]
+    batch = make_batch([2] * 16, [3] * 16)
+    batch["advantages"][:12] = 0.0  # the three tied groups
+    rewards = torch.tensor([1.0] * 4 + [0.0] * 4 + [2.0] * 4 + [0, 1, 0, 1]).unsqueeze(1)
+    plan = plan_replay(rewards, [1.0], G, buffer, torch.Generator().manual_seed(0))
+    assert plan.tied == plan.replaced == (0, 1, 2) and plan.admitted == (3,)
+    assert [buffer.ids[i] for i in plan.drawn] == [old_id] * 3
+    out = apply_replay(batch, [(g * G, buffer.group(i))
+                               for g, i in zip(plan.replaced, plan.drawn, strict=True)],
+                       group_size=G, pad_token_id=PAD)
+    assert (out["advantages"] != 0).all()
+    expected = extract_group(source, 0, G)
+    for g in plan.replaced:
+        regained = extract_group(out, g * G, G)
+        assert all(torch.equal(regained[k], expected[k]) for k in expected), g
+    assert torch.equal(out["prompt_ids"][12:, -2:], batch["prompt_ids"][12:])
+    assert out["num_items_in_batch"] == loss_token_count(out)
 
 
 def test_plan_is_deterministic_under_a_seed_and_reads_the_buffer_only():

@@ -74,6 +74,31 @@ def test_sample_returns_distinct_groups_and_at_most_what_is_stored():
     assert sorted(drawn) == [0, 1, 2]
 
 
+def test_sample_with_repeats_draws_exactly_what_is_wanted_in_proportion_to_score():
+    buffer = ReplayBuffer(8)
+    buffer.add(1.0, group(1))
+    assert buffer.sample(3, torch.Generator().manual_seed(0), allow_repeats=True) == [0, 0, 0]
+    buffer.add(3.0, group(3))
+    index_of_3 = buffer.scores.index(3.0)
+    draws = buffer.sample(4000, torch.Generator().manual_seed(5), allow_repeats=True)
+    assert len(draws) == 4000 and set(draws) == {0, 1}
+    assert sum(d == index_of_3 for d in draws) / len(draws) == pytest.approx(0.75, abs=0.03)
+    assert buffer.sample(4000, torch.Generator().manual_seed(5), allow_repeats=True) == draws
+
+
+def test_sample_with_repeats_stays_distinct_when_enough_groups_are_stored():
+    buffer = ReplayBuffer(8)
+    for score in (1.0, 2.0, 3.0, 4.0):
+        buffer.add(score, group(score))
+    for seed in range(20):
+        with_repeats = buffer.sample(3, torch.Generator().manual_seed(seed), allow_repeats=True)
+        assert len(set(with_repeats)) == 3
+        # The same draw as without repeats: the option only matters when the buffer is short.
+        assert with_repeats == buffer.sample(3, torch.Generator().manual_seed(seed))
+    assert buffer.sample(0, allow_repeats=True) == []
+    assert ReplayBuffer(2).sample(3, allow_repeats=True) == []
+
+
 def test_sample_is_proportional_to_score_and_deterministic_under_a_seed():
     buffer = ReplayBuffer(2)
     buffer.add(1.0, group(1))

@@ -191,7 +191,8 @@ def check_run(results, rows_per_rank):
     """Assertions that hold for every two-process run of the worker.
 
     Returns:
-        How many replayed and how many stored groups straddled the two ranks.
+        How many replayed and how many stored groups straddled the two ranks, and how many
+        batches replayed one stored group in place of several tied groups.
     """
     assert [r["rank"] for r in results] == [r["env_rank"] for r in results] == [0, 1]
     for result in results:
@@ -208,11 +209,12 @@ def check_run(results, rows_per_rank):
 
     straddling = {g for g in range(2 * rows_per_rank // G)
                   if g * G < rows_per_rank < (g + 1) * G}
-    replayed_straddling = admitted_straddling = 0
+    replayed_straddling = admitted_straddling = repeated = 0
     for a, b in zip(first["records"], second["records"], strict=True):
         plan = a["plan"]
         before, after_tok = a["before"] + b["before"], a["after_tok"] + b["after_tok"]
         drawn = dict(zip(plan["replaced"], plan["drawn_ids"], strict=True))
+        repeated += len(set(plan["drawn_ids"])) < len(plan["drawn_ids"])
         for g in range(plan["num_groups"]):
             rows = slice(g * G, (g + 1) * G)
             if g in drawn:
@@ -230,6 +232,11 @@ def check_run(results, rows_per_rank):
         for record in (a, b):
             if record["fresh_logps_error"] is not None:  # fresh rows: current policy's logps
                 assert record["fresh_logps_error"] < 1e-5
+            if record["stored_before"]:
+                # Once the buffer holds a group, every tied group is replaced (with
+                # replacement if need be), so no rank sends a zero-advantage row to the loss.
+                assert plan["replaced"] == plan["tied"], record["step"]
+                assert record["zero_advantage_rows"] == 0, record["step"]
 
     # The logged metrics are the global ones (one log per step, after the step's batch; a
     # resumed run's history also holds the logs from before its checkpoint).
@@ -242,7 +249,7 @@ def check_run(results, rows_per_rank):
         assert logged["replay_buffer/size"] == len(buffer["ids"])
         assert logged["replay_buffer/mean_score"] == pytest.approx(
             sum(buffer["scores"]) / len(buffer["scores"]))
-    return replayed_straddling, admitted_straddling
+    return replayed_straddling, admitted_straddling, repeated
 
 
 def common_args(out: Path, model: Path) -> list[str]:
@@ -262,12 +269,24 @@ def first_run(tmp_path_factory, tiny_model_path):
 @pytest.mark.slow
 def test_two_processes_decide_once_and_replay_whole_groups(first_run):
     _, first = first_run
-    replayed, admitted = check_run(first, rows_per_rank=10)
+    replayed, admitted, repeated = check_run(first, rows_per_rank=10)
     # Seeded, so this run does both: a group split over the ranks is replaced, and one is
     # stored (gathered whole from both ranks).
     assert replayed > 0 and admitted > 0
     # The same decisions a single process takes from the same global batches.
     simulate(first[0]["records"], ReplayBuffer(4), torch.Generator().manual_seed(0))
+
+
+@pytest.mark.slow
+def test_two_processes_with_a_short_buffer_replace_every_tied_group(tmp_path, tiny_model_path):
+    """A buffer of one group: one stored group stands in for several tied groups of a batch,
+    drawn with replacement by the same seeded draw on both ranks."""
+    results = launch(WORKER, "--model", str(tiny_model_path), "--out", str(tmp_path / "out"),
+                     "--steps", "4", "--per-device", "10", "--buffer-size", "1", nproc=2,
+                     launcher="torchrun", timeout=240)
+    _, _, repeated = check_run(results, rows_per_rank=10)
+    assert repeated > 0
+    simulate(results[0]["records"], ReplayBuffer(1), torch.Generator().manual_seed(0))
 
 
 @pytest.mark.slow

@@ -51,14 +51,24 @@ def config(tmp_path, **overrides):
 
 class RecordingTrainer(GRPOWithReplayBufferTrainer):
     """Records every replay: the plan, the stored groups drawn, the batch before and after,
-    and the current policy's log-probs of the batch (what fresh rows must get)."""
+    and the current policy's log-probs of the batch (what fresh rows must get); and the
+    advantages of every training loss call, with the buffer's size when their batch was
+    replayed."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.records = []
         self.logps_passes = 0
+        self.stored_before = []
+        self.loss_advantages = []
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        if self.model.training:
+            self.loss_advantages.append((self.stored_before[-1], inputs["advantages"].clone()))
+        return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
 
     def _apply_replay_plan(self, output, plan):
+        self.stored_before.append(len(self.replay_buffer))
         drawn = [{k: v.clone() for k, v in self.replay_buffer.group(i).items()}
                  for i in plan.drawn]
         rows = list(range(output["prompt_ids"].shape[0]))
@@ -130,6 +140,46 @@ def test_training_replays_tied_groups_with_their_own_old_logps(
     rows = slice(g * G, (g + 1) * G)
     stale = drawn[0]["old_per_token_logps"]
     assert not torch.allclose(stale, current[rows, : stale.shape[1]])
+
+
+@pytest.mark.slow
+def test_once_the_buffer_holds_a_group_no_zero_advantage_row_reaches_the_loss(
+    tmp_path, tiny_tokenizer, tiny_model, prompt_only_dataset
+):
+    # A buffer of one group and four groups per batch: the buffer is always short.
+    trainer = make_trainer(tmp_path, tiny_tokenizer, tiny_model, prompt_only_dataset,
+                           replay_buffer_size=1, per_device_train_batch_size=4 * G)
+    trainer.train()
+    after = [(plan, stored) for (plan, *_), stored in zip(trainer.records,
+                                                          trainer.stored_before, strict=True)
+             if stored]
+    assert after, "the buffer never held a group"
+    for plan, _ in after:
+        assert plan.replaced == plan.tied
+    # One stored group stood in for several tied groups of one batch.
+    assert any(len(set(plan.drawn)) < len(plan.drawn) for plan, _ in after)
+    losses = [adv for stored, adv in trainer.loss_advantages if stored]
+    assert len(losses) == len(after)
+    for advantages in losses:
+        assert (advantages != 0).all()
+    # Before the first group is stored, tied groups still reach the loss as they are.
+    first = trainer.records[0][0]
+    assert trainer.stored_before[0] == 0 and first.tied and not first.replaced
+
+
+@pytest.mark.slow
+def test_without_repeats_the_extra_tied_groups_pass_through(
+    tmp_path, tiny_tokenizer, tiny_model, prompt_only_dataset
+):
+    trainer = make_trainer(tmp_path, tiny_tokenizer, tiny_model, prompt_only_dataset,
+                           replay_buffer_size=1, per_device_train_batch_size=4 * G,
+                           replay_allow_repeats=False)
+    trainer.train()
+    plans = [plan for (plan, *_), stored in zip(trainer.records, trainer.stored_before,
+                                                strict=True) if stored]
+    assert all(len(plan.replaced) == min(1, len(plan.tied)) for plan in plans)
+    assert any(len(plan.tied) > 1 for plan in plans)
+    assert any((adv == 0).any() for stored, adv in trainer.loss_advantages if stored)
 
 
 @pytest.mark.slow
@@ -241,6 +291,9 @@ def test_resuming_from_a_checkpoint_without_a_buffer_warns(
 def test_config_validates_the_buffer_size(tmp_path):
     with pytest.raises(ValueError, match="replay_buffer_size must be an integer >= 0"):
         config(tmp_path, replay_buffer_size=-3)
+    with pytest.raises(ValueError, match="replay_allow_repeats must be True or False"):
+        config(tmp_path, replay_allow_repeats="yes")
+    assert config(tmp_path).replay_allow_repeats is True
     assert config(tmp_path).replay_buffer_size == 4
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
