@@ -169,7 +169,8 @@ def sentences(e: Evidence, config: PromoteConfig, code: Callable[[str], str] = s
            else "no own work")
     out["History"] = (f"{_n(len(e.commits), 'commit')} since: {own}; "
                       f"{_n(len(e.sweeps), 'sweep')}.")
-    owners = ", ".join(f"{n} ({len(cs)})" for n, _, cs in e.authors) or "no own-work authors"
+    owners = ", ".join(f"{n} ({len(cs)}{' own-work commits' if i == 0 else ''})"
+                       for i, (n, _, cs) in enumerate(e.authors)) or "no own-work authors"
     if e.codeowners:
         owners += f"; CODEOWNERS: {', '.join(e.codeowners)}"
     out["Owners"] = owners + "."
