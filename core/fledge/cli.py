@@ -2,6 +2,8 @@
 
 Every command prints a human table by default and JSON with ``--json``. None of ``list``,
 ``info`` or ``doctor --shallow`` imports a feature's implementation (so no torch).
+``--host NAME`` works on another library's namespace (``fledge hosts`` lists them); without
+it, on fledge's own.
 """
 
 from __future__ import annotations
@@ -11,11 +13,16 @@ import json
 import shutil
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from . import __version__, get_registry
+from . import __version__
+from ._errors import HostNotFoundError
 from ._records import Status
 from ._text import safe, table
+
+if TYPE_CHECKING:
+    from ._host import Host
+    from ._registry import Registry
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -29,6 +36,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.run(args)
     except BrokenPipeError:  # `fledge list | head`
         return 0
+    except HostNotFoundError as exc:
+        print(f"fledge: --host: {exc}", file=sys.stderr)
+        return 2
+
+
+def _host(args: argparse.Namespace) -> Host:
+    from ._hosts import find_host
+
+    return find_host(getattr(args, "host", None))
+
+
+def _registry(args: argparse.Namespace) -> Registry:
+    return _host(args).registry()
+
+
+def _add_host(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", metavar="HOST", default=None,
+                        help="another library's namespace: a name from `fledge hosts`, or "
+                             "its import path such as trl.experimental (default: fledge's)")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -43,11 +69,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--stage", choices=["experimental", "stable", "deprecated"],
                    help="show only features at this stage")
     p.add_argument("--json", action="store_true", help="print a JSON array")
+    _add_host(p)
     p.set_defaults(run=_cmd_list)
 
     p = sub.add_parser("info", help="show everything known about one feature")
     p.add_argument("name", help="feature name, as in `fledge list`")
     p.add_argument("--json", action="store_true", help="print a JSON object")
+    _add_host(p)
     p.set_defaults(run=_cmd_info)
 
     p = sub.add_parser(
@@ -56,10 +84,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--shallow", action="store_true",
                    help="do not import the features' implementations (faster, finds less)")
     p.add_argument("--json", action="store_true", help="print a JSON object")
+    _add_host(p)
     p.set_defaults(run=_cmd_doctor)
 
     p = sub.add_parser("demo", help="run a feature's demo on a tiny local model")
     p.add_argument("name", help="feature name, as in `fledge list`")
+    _add_host(p)
     p.add_argument("demo_args", nargs=argparse.REMAINDER, help="arguments for the demo")
     p.set_defaults(run=_cmd_demo)
 
@@ -69,7 +99,12 @@ def _parser() -> argparse.ArgumentParser:
                    help="where to create the package (default: ./fledge-<name>)")
     p.add_argument("--force", action="store_true", help="write into an existing, non-empty folder")
     p.add_argument("--json", action="store_true", help="print the created files as JSON")
+    _add_host(p)
     p.set_defaults(run=_cmd_new)
+
+    p = sub.add_parser("hosts", help="list the experimental namespaces fledge serves")
+    p.add_argument("--json", action="store_true", help="print a JSON array")
+    p.set_defaults(run=_cmd_hosts)
     return parser
 
 
@@ -77,29 +112,30 @@ def _width() -> int:
     return max(shutil.get_terminal_size((80, 24)).columns, 40)
 
 
-def _blocked_plugins() -> list[dict[str, Any]]:
+def _blocked_plugins(registry: Registry) -> list[dict[str, Any]]:
     """Plugins the switches kept from loading: their features are unknown, so one row each."""
     return [
         {"name": p.plugin, "stage": None, "summary": "", "since": None, "module": None,
          "exports": [], "owners": [], "distribution": p.distribution, "version": p.version,
-         "status": Status.BLOCKED.value, "problem": p.to_dict()}
-        for p in get_registry().problems()
+         "status": Status.BLOCKED.value, "problem": p.to_dict(),
+         "namespace": registry.host.namespace, "source": "plugin"}
+        for p in registry.problems()
         if p.kind.value == "blocked" and p.feature is None
     ]
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    registry = get_registry()
+    registry = _registry(args)
     rows = [record.to_dict() for record in registry.features()]
     if args.stage:
         rows = [r for r in rows if r["stage"] == args.stage]
     else:
-        rows += _blocked_plugins()
+        rows += _blocked_plugins(registry)
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
     if not rows:
-        print("No features installed." + _problem_hint())
+        print("No features installed." + _problem_hint(registry))
         return 0
     lines = table(
         ["NAME", "STAGE", "SINCE", "DISTRIBUTION", "STATUS", "SUMMARY"],
@@ -109,22 +145,23 @@ def _cmd_list(args: argparse.Namespace) -> int:
         _width(),
         flex=5,
     )
-    print("\n".join(lines) + _problem_hint())
+    print("\n".join(lines) + _problem_hint(registry))
     return 0
 
 
-def _problem_hint() -> str:
-    errors = [p for p in get_registry().problems() if p.is_error]
+def _problem_hint(registry: Registry) -> str:
+    errors = [p for p in registry.problems() if p.is_error]
     if not errors:
         return ""
-    return f"\n\n{len(errors)} problem(s) found: run `fledge doctor` for the reasons and fixes."
+    return (f"\n\n{len(errors)} problem(s) found: run `{registry.host.command('doctor')}` for "
+            "the reasons and fixes.")
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
     from ._errors import FeatureNotFoundError
 
     try:
-        record = get_registry().get(args.name)
+        record = _registry(args).get(args.name)
     except FeatureNotFoundError as exc:
         print(f"fledge info: {exc}", file=sys.stderr)
         return 2
@@ -146,7 +183,7 @@ def _cmd_info(args: argparse.Namespace) -> int:
 def _cmd_doctor(args: argparse.Namespace) -> int:
     from ._errors import FeatureUnavailableError
 
-    registry = get_registry()
+    registry = _registry(args)
     records = registry.features()
     if not args.shallow:
         for record in records:
@@ -180,7 +217,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
     from ._errors import FeatureNotFoundError, FeatureUnavailableError
 
-    registry = get_registry()
+    registry = _registry(args)
     try:
         record = registry.get(args.name)
         registry.load(args.name)
@@ -200,7 +237,45 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def _cmd_new(args: argparse.Namespace) -> int:
     from ._scaffold import scaffold_command
 
-    return scaffold_command(args)
+    return scaffold_command(args, _host(args))
+
+
+def _cmd_hosts(args: argparse.Namespace) -> int:
+    from ._hosts import registered_hosts
+
+    rows = []
+    for entry in registered_hosts():
+        row: dict[str, Any] = {"name": entry.name, "entry_point": entry.value,
+                               "distribution": entry.distribution, "error": entry.error}
+        if entry.host is not None:
+            host = entry.host
+            registry = host.registry()
+            records = registry.features()
+            row.update(
+                namespace=host.namespace, group=host.group, version=host.version,
+                warning=f"{host.warning.__module__}.{host.warning.__qualname__}",
+                silence_variables=list(host.silence_variables),
+                switch_variables=list(host.switch_variables),
+                features=len(records),
+                in_tree=sum(r.source == "in-tree" for r in records),
+                problems=sum(p.is_error for p in registry.problems()),
+            )
+        rows.append(row)
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    lines = table(
+        ["HOST", "NAMESPACE", "GROUP", "FEATURES", "DISTRIBUTION"],
+        [[r["name"], r.get("namespace", "-"), r.get("group", "-"),
+          "-" if r["error"] else f"{r['features']} ({r['in_tree']} in-tree)",
+          r["error"] and f"error: {r['error']}" or
+          f"{r['distribution'] or '?'} {r.get('version') or ''}".strip()]
+         for r in rows],
+        _width(),
+        flex=4,
+    )
+    print("\n".join(lines))
+    return 0
 
 
 if __name__ == "__main__":

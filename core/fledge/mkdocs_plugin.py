@@ -7,9 +7,11 @@ Enable it in ``mkdocs.yml``; installing a plugin and rebuilding adds its feature
       - fledge:
           path: catalogue                 # folder of the generated pages
           readiness: promote-check.json   # optional: last `promote check --format json`
+          host: trl                       # optional: another library's namespace
 
 It writes ``<path>/index.md`` (a table of every feature, filterable by stage) and
-``<path>/<name>.md`` per feature, from `fledge.get_registry` of the building
+``<path>/<name>.md`` per feature, from the registry of the host (``host``: a name from
+``fledge hosts`` or a namespace's import path; fledge's own by default) in the building
 environment; no feature implementation (and no torch) is imported. In any page,
 ``<!-- fledge:manifest-fields -->`` and ``<!-- fledge:problem-kinds -->`` become tables of
 the manifest's fields and of the problems ``fledge doctor`` reports.
@@ -31,9 +33,10 @@ from mkdocs.plugins import BasePlugin, get_plugin_logger
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 
-import fledge
-
 from . import _catalogue
+from ._errors import HostNotFoundError
+from ._host import Host
+from ._hosts import find_host
 from ._records import FeatureRecord
 from ._text import safe
 
@@ -42,7 +45,7 @@ __all__ = ["CatalogueConfig", "CataloguePlugin"]
 log = get_plugin_logger("fledge")
 
 _MARKERS = {
-    "<!-- fledge:manifest-fields -->": _catalogue.manifest_fields_table,
+    "<!-- fledge:manifest-fields -->": lambda host: _catalogue.manifest_fields_table(),
     "<!-- fledge:problem-kinds -->": _catalogue.problem_kinds_table,
 }
 
@@ -56,10 +59,15 @@ class CatalogueConfig(Config):
     """A ``promote check --format json`` output file, relative to ``mkdocs.yml``."""
     title = c.Type(str, default="Feature catalogue")
     """Title of the index page."""
+    host = c.Optional(c.Type(str))
+    """The host whose features to show: a name from ``fledge hosts`` or a namespace's
+    import path (``trl``, ``trl.experimental``); fledge's own when unset."""
 
 
 class CataloguePlugin(BasePlugin[CatalogueConfig]):
     """Generates the catalogue pages; see the module docstring for the options."""
+
+    _host: Host | None = None
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         raw = self.config.path
@@ -70,10 +78,14 @@ class CataloguePlugin(BasePlugin[CatalogueConfig]):
                 f"got {self.config.path!r}"
             )
         self._folder = folder.as_posix()
+        try:
+            self._host = find_host(self.config.host)
+        except HostNotFoundError as exc:
+            raise PluginError(f"fledge: option 'host': {exc}") from None
         return config
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
-        registry = fledge.get_registry()
+        registry = (self._host or find_host()).registry()
         records = registry.features()
         readiness = self._readiness(config)
         index = self._add(files, config, "index.md", InclusionLevel.UNDEFINED)
@@ -101,7 +113,7 @@ class CataloguePlugin(BasePlugin[CatalogueConfig]):
     ) -> str:
         for marker, table in _MARKERS.items():
             if marker in markdown:
-                markdown = markdown.replace(marker, table())
+                markdown = markdown.replace(marker, table(self._host))
         return markdown
 
     # -- helpers ---------------------------------------------------------------------------

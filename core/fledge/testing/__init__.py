@@ -1,6 +1,7 @@
 """fledge's testing kit: what a plugin author needs to test offline.
 
-* sample plugin sites and an isolated registry (`PluginSite`);
+* sample plugin sites and an isolated registry (`PluginSite`, `isolated_registry`, for
+  fledge's own host or any other);
 * a tiny Qwen2-family causal LM and tokenizer built locally, small datasets in TRL's
   standard formats, and their on-disk "hub" layout (imported lazily: they need torch).
 
@@ -13,13 +14,14 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from .plugins import PluginSite
+from .plugins import PluginSite, isolated_registry
 
 __all__ = [
     "CONFIGS",
     "DATASET_ID",
     "MODEL_ID",
     "PluginSite",
+    "isolated_registry",
     "make_dataset",
     "prepare_examples",
     "tiny_model",

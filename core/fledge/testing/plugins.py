@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import textwrap
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -146,3 +147,31 @@ def forget_experimental_modules(namespace: str | None = None) -> None:
         for name, value in list(vars(module).items()):
             if isinstance(value, ModuleType) and value.__name__.startswith(prefix):
                 delattr(module, name)
+
+
+@contextlib.contextmanager
+def isolated_registry(host: Host | None = None) -> Iterator[Registry]:
+    """A fresh registry of the installed plugins, made the host's for the ``with`` block.
+
+    The record of which features already warned is reset, so the block sees the notices
+    again, and the feature modules imported before are forgotten; both are restored after.
+
+    Args:
+        host: the host (default: fledge's own, ``fledge.experimental``).
+
+    Example:
+        >>> from fledge.testing import isolated_registry
+        >>> with isolated_registry() as registry:
+        ...     names = registry.names()
+    """
+    host = host or _fledge_host()
+    host.notices.reset()
+    registry = Registry(host=host)
+    previous = host.set_registry(registry)
+    forget_experimental_modules(host.namespace)
+    try:
+        yield registry
+    finally:
+        host.set_registry(previous)
+        forget_experimental_modules(host.namespace)
+        host.notices.reset()

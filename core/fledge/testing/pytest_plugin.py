@@ -16,7 +16,7 @@ import pytest
 
 import fledge
 
-from .plugins import PluginSite, forget_experimental_modules
+from .plugins import PluginSite, forget_experimental_modules, isolated_registry
 
 
 @pytest.fixture
@@ -41,16 +41,8 @@ def fledge_registry() -> Iterator[fledge.Registry]:
     The record of which features already warned is reset, so each test sees the
     experimental notice again; everything is restored afterwards.
     """
-    from fledge.experimental import host
-
-    host.notices.reset()
-    registry = fledge.Registry(host=host)
-    previous = fledge.set_registry(registry)
-    forget_experimental_modules()
-    yield registry
-    fledge.set_registry(previous)
-    forget_experimental_modules()
-    host.notices.reset()
+    with isolated_registry() as registry:
+        yield registry
 
 
 # --- the offline training kit (torch is imported inside the fixtures, never at import) ---
