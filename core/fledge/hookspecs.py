@@ -99,8 +99,9 @@ def fledge_promote_usage(features: Sequence[str], root: str) -> Sequence[Any]:
     """Supply usage counts of experimental features to ``promote report`` and ``adoption``.
 
     The counts can come from anywhere a plugin can reach: a library's telemetry, hub tags,
-    download statistics. Called once per ``promote report`` or ``promote check`` run. Each
-    implementation is called on its own: one that raises, or returns records that cannot be
+    download statistics. Called once per ``promote report`` run, with every feature it
+    reports on, and once per feature by the ``adoption`` check. Each implementation is
+    called on its own: one that raises, or returns records that cannot be
     read, is reported as a problem (naming the plugin) and its records are left out; the
     other sources still count. A feature that no source has a record for shows "no data",
     never zero.

@@ -185,11 +185,13 @@ class MaturityCheck:
 
 
 def _builtins() -> list:
+    from ._adoption import AdoptionCheck
     from ._api_check import ApiStableCheck
     from ._docs_checks import DocsExamplesCheck, DocsPageCheck
 
     return [ManifestCheck(), TestsExistCheck(), TestsPassCheck(), CoverageCheck(),
-            DocsPageCheck(), DocsExamplesCheck(), ApiStableCheck(), MaturityCheck()]
+            DocsPageCheck(), DocsExamplesCheck(), ApiStableCheck(), MaturityCheck(),
+            AdoptionCheck()]
 
 
 BUILTIN_CHECKS = _builtins()

@@ -12,6 +12,7 @@ import xml.etree.ElementTree as ET
 
 from fledge._text import safe
 
+from ._adoption import NO_EVIDENCE, verdict_words
 from ._checks import FeatureReport, Verdict
 
 __all__ = ["render", "FORMATS"]
@@ -29,7 +30,9 @@ def _table(reports: list[FeatureReport]) -> str:
     width = max(shutil.get_terminal_size((100, 24)).columns, 60)
     out = []
     for report in reports:
-        out.append(f"{report.feature}: {'READY' if report.ready else 'NOT READY'}")
+        words = verdict_words(report)
+        head = "READY on hygiene; no adoption evidence" if words == NO_EVIDENCE else words
+        out.append(f"{report.feature}: {head.upper() if head == words else head}")
         name_width = max((len(r.check) for r in report.results), default=5)
         indent = " " * (2 + name_width + 2 + 5 + 2)
         for r in report.results:
@@ -47,7 +50,8 @@ def _table(reports: list[FeatureReport]) -> str:
 
 def _json(reports: list[FeatureReport]) -> str:
     return json.dumps({"ready": all(r.ready for r in reports),
-                       "features": [r.to_dict() for r in reports]}, indent=2)
+                       "features": [{**r.to_dict(), "verdict": verdict_words(r)}
+                                    for r in reports]}, indent=2)
 
 
 def _escape_data(text: str) -> str:
@@ -73,7 +77,7 @@ def _github(reports: list[FeatureReport]) -> str:
                     props.insert(1, f"line={r.line}")
             message = safe(r.reason) + (f" Fix: {safe(r.fix)}" if r.fix else "")
             lines.append(f"::{level} {','.join(props)}::{_escape_data(message)}")
-        verdict = "ready" if report.ready else "not ready"
+        verdict = verdict_words(report)
         counts = {v: sum(r.verdict is v for r in report.results) for v in Verdict}
         lines.append(f"{report.feature}: {verdict} ({counts[Verdict.PASS]} passed, "
                      f"{counts[Verdict.FAIL]} failed, {counts[Verdict.SKIP]} skipped, "

@@ -13,6 +13,7 @@ import json
 import os
 from pathlib import Path
 
+import jsonschema
 import pytest
 import report_history as rh
 from promote_helpers import REPO, promote
@@ -187,7 +188,6 @@ def test_sort_by_any_column(scripted, sort, expected):
 
 
 def test_json_follows_its_schema(scripted):
-    jsonschema = pytest.importorskip("jsonschema")
     root, _ = scripted
     write_usage(root)
     schema = json.loads((Path(__file__).parent / "report_schema.json").read_text())
