@@ -9,11 +9,9 @@ implementation is imported on first use, with the notice that fits its stage.
 
 from __future__ import annotations
 
-from ._host import Host
-from ._namespace import FeatureModule
-from ._stability import ExperimentalWarning
+from fledge import ExperimentalWarning, Host
 
-__all__ = ["FeatureModule", "host"]
+__all__ = ["host"]
 
 #: fledge's wording of the experimental notice: the default, plus its context manager.
 NOTICE = (
