@@ -50,6 +50,13 @@ SIZES = {
                 num_attention_heads=4, num_key_value_heads=2, vocab_size=16384),
     "30M": dict(hidden_size=384, num_hidden_layers=12, intermediate_size=1152,
                 num_attention_heads=6, num_key_value_heads=2, vocab_size=32768),
+    # gpu_check.py: Qwen2-0.5B's shape (494M) for the GPU, two tiny ones for its --smoke run.
+    "0.5B": dict(hidden_size=896, num_hidden_layers=24, intermediate_size=4864,
+                 num_attention_heads=14, num_key_value_heads=2, vocab_size=151936),
+    "0.4M": dict(hidden_size=64, num_hidden_layers=2, intermediate_size=192,
+                 num_attention_heads=4, num_key_value_heads=2, vocab_size=4096),
+    "2M": dict(hidden_size=128, num_hidden_layers=4, intermediate_size=384,
+               num_attention_heads=4, num_key_value_heads=2, vocab_size=8192),
 }
 
 
@@ -71,13 +78,16 @@ def _reset_peak() -> None:
         pass
 
 
-def _model(size: str, seed: int):
+def _model(size: str, seed: int, dtype=None, device=None):
+    """A random Qwen2 model of ``SIZES[size]``: fp32 on the CPU unless ``dtype``/``device`` say."""
     import torch
     from transformers import Qwen2Config, Qwen2ForCausalLM
 
     torch.manual_seed(seed)
     config = Qwen2Config(tie_word_embeddings=True, max_position_embeddings=512, **SIZES[size])
-    return Qwen2ForCausalLM(config).float()
+    with torch.device(device or "cpu"):  # built where it lives: no large host-device copy
+        model = Qwen2ForCausalLM(config)
+    return model.to(dtype or torch.float32)
 
 
 def _state(step: int):
@@ -122,6 +132,27 @@ def _fledge_steps(cb, args, control, model, ref):
     return run
 
 
+def _trl_steps(cb, args, control, model, ref):
+    """``run(update, write)`` for TRL: ``trl.BEMACallback``'s update (it also refreshes its
+    BEMA model) and the reference update of ``trl.experimental.bema_for_ref_model`` (a
+    state-dict load of that BEMA model into the reference)."""
+    from trl.experimental.bema_for_ref_model import BEMACallback as TRLRefCallback
+
+    writer = TRLRefCallback.__new__(TRLRefCallback)
+    step = [0]
+
+    def run(update: bool, write: bool):
+        def go():
+            step[0] += 1
+            if update:
+                cb.on_step_end(args, _state(step[0]), control, model=model)
+            if write:
+                writer._update_model_with_bema_weights(ref, cb.running_model.state_dict())
+        return go
+
+    return run
+
+
 def _perturb(model) -> None:
     import torch
 
@@ -160,8 +191,8 @@ def child(size: str, who: str, reps: int, threads: int) -> dict:
         return result
 
     # Import before the baseline: only the callbacks' own memory counts.
+    import trl.experimental.bema_for_ref_model  # noqa: F401  (used by _trl_steps)
     from trl import BEMACallback as TRLBEMACallback
-    from trl.experimental.bema_for_ref_model import BEMACallback as TRLRefCallback
 
     from fledge_plugins.bema_for_ref_model.api import BEMACallback
 
@@ -175,17 +206,7 @@ def child(size: str, who: str, reps: int, threads: int) -> dict:
     else:
         cb = TRLBEMACallback(update_freq=1, device="cpu")
         cb.on_train_begin(args, _state(0), control, model=model)
-        writer = TRLRefCallback.__new__(TRLRefCallback)
-        step = [0]
-
-        def run(update: bool, write: bool):
-            def go():
-                step[0] += 1
-                if update:
-                    cb.on_step_end(args, _state(step[0]), control, model=model)
-                if write:
-                    writer._update_model_with_bema_weights(ref, cb.running_model.state_dict())
-            return go
+        run = _trl_steps(cb, args, control, model, ref)
 
     def perturb():  # a stand-in optimizer step, not timed
         _perturb(model)
