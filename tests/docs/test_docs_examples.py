@@ -159,6 +159,21 @@ def test_a_bad_mark_is_an_error(text: str) -> None:
         parse(text, "t.md")
 
 
+# -- the notice ---------------------------------------------------------------------------------
+
+def test_the_configured_filter_silences_the_notice_in_docs_blocks_only() -> None:
+    """pyproject.toml's ``filterwarnings`` ignores the experimental notice raised from code
+    run as a docs block (``__name__ == "__docs__"``), and nowhere else."""
+    import fledge
+
+    code = compile("import warnings\nwarnings.warn('notice', ExperimentalWarning)",
+                   "docs/page.md:3", "exec")
+    with warnings.catch_warnings(record=True) as seen:  # pytest's configured filters stay
+        for name in ("__docs__", "__main__", "tests.test_namespace"):
+            exec(code, {"__name__": name, "ExperimentalWarning": fledge.ExperimentalWarning})  # noqa: S102
+    assert [w.category for w in seen] == [fledge.ExperimentalWarning] * 2
+
+
 # -- running the blocks -------------------------------------------------------------------------
 
 @pytest.mark.slow

@@ -10,6 +10,8 @@ import argparse
 import tempfile
 from collections.abc import Sequence
 
+from .._demo_warnings import quiet_third_party_warnings
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -46,10 +48,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_usage()
         print("fledge demo bema_for_ref_model: --steps and --ref-update-freq must be >= 1")
         return 2
-    if args.output_dir is None:
-        with tempfile.TemporaryDirectory(prefix="fledge-bema-demo-") as folder:
-            return _run(args, folder)
-    return _run(args, args.output_dir)
+    # transformers' and TRL's deprecation notices about their own calls are noise here.
+    with quiet_third_party_warnings():
+        if args.output_dir is None:
+            with tempfile.TemporaryDirectory(prefix="fledge-bema-demo-") as folder:
+                return _run(args, folder)
+        return _run(args, args.output_dir)
 
 
 def _run(args: argparse.Namespace, output_dir: str) -> int:

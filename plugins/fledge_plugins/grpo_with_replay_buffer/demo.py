@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import argparse
 import tempfile
-import warnings
 from collections.abc import Sequence
+
+from .._demo_warnings import quiet_third_party_warnings
 
 
 def tie_half_reward(prompts: list[str], completions: list[str], **kwargs: object) -> list[float]:
@@ -58,9 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     transformers.logging.set_verbosity_error()
     tokenizer = tiny_tokenizer(args.seed)
     with tempfile.TemporaryDirectory(prefix="fledge-replay-demo-") as scratch:
-        with warnings.catch_warnings():
-            # transformers' own deprecation notices about its defaults are noise here.
-            warnings.simplefilter("ignore", FutureWarning)
+        with quiet_third_party_warnings():  # transformers' and TRL's notices are noise here
             config = GRPOWithReplayBufferConfig(
                 output_dir=args.output_dir or scratch,
                 learning_rate=1e-3,
