@@ -77,6 +77,8 @@ class TestsExistCheck:
 
 def shared_test_run(context: CheckContext) -> TestRun | None:
     """The feature's tests, run once under coverage and shared by two checks."""
+    if "tests" not in context.cache and context.cache.get("recorded") is not None:
+        context.cache["tests"] = context.cache["recorded"].run_for(context)  # --junit
     if "tests" not in context.cache:
         info = context.feature
         if not info.tests:

@@ -22,6 +22,7 @@ from ._features import find_feature, list_features
 from ._lifecycle import plan_deprecation, plan_retirement
 from ._plan import Plan
 from ._planner import plan_promotion
+from ._recorded import RecordedRun
 from ._repo import JOURNAL_DIR, Repo
 from ._report import FORMATS, render
 from ._report_cli import report_parser, run_report
@@ -56,6 +57,11 @@ def _parsers() -> dict[str, argparse.ArgumentParser]:
                        help="run only this check (repeatable)")
     check.add_argument("--report", metavar="FILE",
                        help="also write the JSON report to FILE (the docs catalogue reads it)")
+    check.add_argument("--junit", metavar="FILE",
+                       help="tests-pass reads this pytest JUnit XML instead of running pytest "
+                            "(with --coverage-data)")
+    check.add_argument("--coverage-data", metavar="FILE",
+                       help="coverage reads this coverage data file (with --junit)")
     _common(check)
 
     promote = argparse.ArgumentParser(
@@ -131,8 +137,13 @@ def _check(args: argparse.Namespace, _command: str) -> int:
         raise UsageError("name one feature, or pass --all")
     fmt = "json" if args.json else args.format
     repo, config = _open(args)
+    if bool(args.junit) != bool(args.coverage_data):
+        raise UsageError("--junit and --coverage-data go together (tests-pass and coverage "
+                         "read the same recorded run); pass both, or neither")
+    recorded = (RecordedRun.open(args.junit, args.coverage_data) if args.junit
+                else None)
     reports = check_features(repo, config, [args.name] if args.name else None, args.only,
-                             _progress(args.quiet))
+                             _progress(args.quiet), recorded=recorded)
     print(render(reports, fmt))
     if args.report:
         report = Path(args.report)
@@ -141,8 +152,11 @@ def _check(args: argparse.Namespace, _command: str) -> int:
     return 0 if all(r.ready for r in reports) else 1
 
 
-def check_features(repo, config, names, only=(), progress=lambda s: None):
-    """Run the checks on ``names`` (every experimental feature when None)."""
+def check_features(repo, config, names, only=(), progress=lambda s: None, recorded=None):
+    """Run the checks on ``names`` (every experimental feature when None).
+
+    ``recorded`` (a ``RecordedRun``) gives tests-pass and coverage an earlier run's results.
+    """
     names = names if names is not None else list_features(repo, config)
     checks, problems = collect_checks(config)
     if only:
@@ -155,6 +169,8 @@ def check_features(repo, config, names, only=(), progress=lambda s: None):
     for name in names:
         info = find_feature(repo, config, name)
         context = CheckContext(repo, config, info, progress)
+        if recorded is not None:
+            context.cache["recorded"] = recorded
         progress(f"checking {name}: {len(checks)} checks")
         report = run_checks(context, checks, lambda r, n=name: progress(
             f"  {n}: {r.check}: {r.verdict} ({r.duration:.1f} s)"))
