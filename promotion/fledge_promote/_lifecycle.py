@@ -3,6 +3,7 @@ gone). Planned like a promotion, applied with the same journal."""
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Callable
 
@@ -14,9 +15,11 @@ from ._config import PromoteConfig, _package_dir
 from ._docs_formats import get_docs_format
 from ._errors import UsageError
 from ._features import RETIRED_MARKER, FeatureInfo
+from ._links import PAGE_SUFFIXES
 from ._plan import Plan
 from ._planner import _changelog, _verify, collect_mentions
 from ._repo import Repo
+from ._retire_links import retire_links
 from ._rewrite import record
 
 __all__ = ["plan_deprecation", "plan_retirement", "last_release"]
@@ -139,11 +142,22 @@ def plan_retirement(
     _remove_entry_point(repo, plan, info)
     _changelog(repo, config, plan, f"- Removed the experimental feature `{info.name}` (last "
                f"shipped in {last}). {hint}")
+    removed_pages = [p for p in plan.deletes if p.endswith(PAGE_SUFFIXES)]
+    link_edits = retire_links(repo, config, plan, removed_pages, last)
     _verify(plan)
-    plan.mentions = collect_mentions(repo, plan, [info.package, info.package_dir])
-    if plan.mentions:
-        plan.notes.append("the mentions below still name the retired feature; imports among "
-                          "them will raise ImportError")
+    top = config.top_package + "."
+    short = info.package[len(top):] if info.package.startswith(top) else ""
+    needles = [info.package, info.package_dir, short, *info.exports]
+    needles += [posixpath.splitext(posixpath.relpath(p, config.docs_dir))[0]
+                for p in removed_pages]
+    edited_lines = {(m.path, m.line) for m in link_edits}
+    left = [m for m in collect_mentions(repo, plan, needles)
+            if (m.path, m.line) not in edited_lines]
+    plan.mentions = sorted(link_edits + left, key=lambda m: (m.path, m.line))
+    if left:
+        plan.notes.append("the mentions below still name the retired feature (its import "
+                          "path, folder, names or page); imports among them will raise "
+                          "ImportError")
     return plan
 
 

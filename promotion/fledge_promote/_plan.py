@@ -12,14 +12,24 @@ __all__ = ["Mention", "Plan"]
 
 @dataclass(frozen=True)
 class Mention:
-    """An occurrence of an old path that promote did not rewrite (prose, comments)."""
+    """An occurrence of an old path or name, with what promote did about it.
+
+    Attributes:
+        path: the file, relative to the repository.
+        line: the 1-based line.
+        text: the line (shortened), or what was done to it.
+        kind: ``mention`` (left for a person: prose, comments, a name in a list),
+            ``edited`` (promote rewrote it, e.g. a link now pointing at the last release's
+            page) or ``unlinked`` (a link to a removed page made plain text).
+    """
 
     path: str
     line: int
     text: str
+    kind: str = "mention"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "line": self.line, "text": self.text}
+        return {"path": self.path, "line": self.line, "text": self.text, "kind": self.kind}
 
 
 @dataclass
@@ -100,10 +110,20 @@ class Plan:
         lines.append(f"  files: {len(self.moves)} moved, {changed} changed, {created} created, "
                      f"{len(self.deletes)} deleted")
         lines.extend(f"  note: {note}" for note in self.notes)
-        if self.mentions:
-            lines.append(f"  {len(self.mentions)} mention(s) of the old path left for you "
+        edited = [m for m in self.mentions if m.kind == "edited"]
+        unlinked = [m for m in self.mentions if m.kind == "unlinked"]
+        left = [m for m in self.mentions if m.kind == "mention"]
+        if edited:
+            lines.append(f"  {len(edited)} link(s) rewritten:")
+            lines.extend(f"    {m.path}:{m.line}: {m.text}" for m in edited)
+        if unlinked:
+            lines.append(f"  {len(unlinked)} link(s) to removed pages made plain text "
+                         "(review them):")
+            lines.extend(f"    {m.path}:{m.line}: {m.text}" for m in unlinked)
+        if left:
+            lines.append(f"  {len(left)} mention(s) of the old path left for you "
                          "to review (prose, comments; not rewritten):")
-            lines.extend(f"    {m.path}:{m.line}: {m.text}" for m in self.mentions)
+            lines.extend(f"    {m.path}:{m.line}: {m.text}" for m in left)
         if self.failures:
             lines.append(f"  {len(self.failures)} file(s) could not be rewritten; "
                          "nothing will be applied:")

@@ -140,6 +140,7 @@ def plan_promotion(
         commands = [cm.FixRelativeImportsCommand(CodemodContext(), mapping, old_module,
                                                  new_module, is_package, new_is_package)]
         commands += python_commands(docs_mapping, new_module, new_is_package)
+        commands.append(cm.SortRelativeImportsCommand(CodemodContext()))
         if config.manifests == "fledge" and info.manifest is not None and old == info.manifest_file:
             changes = {"stage": "stable", "stable_path": stable_path, "promoted_in": version,
                        "removal": removal}

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import ast
 import re
 from collections.abc import Callable, Iterable
 
@@ -16,7 +15,7 @@ from ._paths import DottedMap, PathMap
 from ._plan import Plan
 from ._repo import Repo
 
-__all__ = ["bump", "changelog_entry", "public_names", "rewrite_repository", "shim_source"]
+__all__ = ["bump", "changelog_entry", "rewrite_repository"]
 
 _QUOTED_DOTTED = re.compile(r"""(["'])([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)(:[\w.]+)?\1""")
 
@@ -121,65 +120,6 @@ def record(plan: Plan, repo: Repo, path: str, text: str, original_path: str | No
     if path not in plan.originals:
         plan.originals[path] = repo.read(original_path or path)
     plan.writes[path] = text
-
-
-def public_names(source: str) -> list[str]:
-    """A module's public names: ``__all__``, else what it defines or imports relatively."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return []
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and any(
-                isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets):
-            try:
-                return list(ast.literal_eval(node.value))
-            except ValueError:
-                break
-    names: list[str] = []
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.append(node.name)
-        elif isinstance(node, ast.Assign):
-            names.extend(t.id for t in node.targets if isinstance(t, ast.Name))
-        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-            names.append(node.target.id)
-        elif isinstance(node, ast.ImportFrom) and node.level > 0:
-            names.extend(a.asname or a.name for a in node.names if a.name != "*")
-    return list(dict.fromkeys(n for n in names if not n.startswith("_")))
-
-
-SHIM_TEMPLATE = '''"""Moved: ``{old}`` is now ``{new}``. This shim goes away in {removal}."""
-# {marker} ({action} in {version}; remove in {removal})
-
-import warnings
-
-{imports}
-__all__ = [{all}]
-
-warnings.warn(
-    "{message}",
-    FutureWarning,
-    stacklevel=2,
-)
-'''
-
-
-def shim_source(old: str, new: str, names: list[str], *, message: str, version: str,
-                removal: str, action: str = "promoted") -> str:
-    """A module for the old path that re-exports ``names`` from ``new`` and warns."""
-    from ._features import SHIM_MARKER
-
-    if names:
-        imports = f"from {new} import (  # noqa: F401\n" + "".join(
-            f"    {n},\n" for n in names) + ")\n"
-    else:
-        imports = f"import {new}  # noqa: F401\n"
-    return SHIM_TEMPLATE.format(
-        old=old, new=new, removal=removal, marker=SHIM_MARKER, action=action, version=version,
-        imports=imports, all=", ".join(f'"{n}"' for n in names),
-        message=message.replace('"', '\\"'),
-    )
 
 
 def changelog_entry(text: str | None, line: str) -> str:

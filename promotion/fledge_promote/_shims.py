@@ -85,7 +85,6 @@ def init_sources(source: str) -> tuple[dict[str, str], list[str]]:
 
 
 _TEMPLATE = '''{header}{docstring}
-
 # {marker} ({action} in {version}; remove in {removal})
 import warnings
 

@@ -7,6 +7,7 @@ from .fix_relative_imports import FixRelativeImportsCommand
 from .rewrite_docstring_references import RewriteDocstringReferencesCommand
 from .rewrite_dotted_strings import RewriteDottedStringsCommand
 from .rewrite_imports import RewriteImportsCommand
+from .sort_relative_imports import SortRelativeImportsCommand
 from .update_manifest import UpdateManifestCommand
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "RewriteDocstringReferencesCommand",
     "RewriteDottedStringsCommand",
     "RewriteImportsCommand",
+    "SortRelativeImportsCommand",
     "UpdateManifestCommand",
     "run_commands",
     "submodule_of",
