@@ -45,7 +45,7 @@ def smoke(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.Complete
     env = {**os.environ, "CUDA_VISIBLE_DEVICES": "", "PYTHONUNBUFFERED": "1"}
     proc = subprocess.run(
         [sys.executable, str(SCRIPT), "--smoke", "--json", str(out)],
-        capture_output=True, text=True, timeout=300, cwd=ROOT, env=env, check=False,
+        capture_output=True, text=True, timeout=900, cwd=ROOT, env=env, check=False,
     )
     assert proc.returncode == 0, (
         f"exit {proc.returncode}\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
