@@ -54,6 +54,8 @@ RESERVED_NAMES = frozenset(
     }
 )
 
+#: Release versions such as ``1.16.0``: valid PEP 440 (packaging checks the rest).
+_PLAIN_VERSION = re.compile(r"^[0-9]+(\.[0-9]+)*$")
 _DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 # ESC starts every ANSI/VT escape sequence; C0, DEL and C1 controls (category Cc) can move the
 # cursor or ring the bell; bidi overrides (Cf) can make text read differently than it is.
@@ -110,10 +112,12 @@ def _check_dotted(name: str, value: object, *, required: bool) -> str | None:
 def _check_version(name: str, value: object, *, required: bool) -> str | None:
     if value is None and not required:
         return None
-    from packaging.version import InvalidVersion, Version
-
     if not isinstance(value, str):
         raise ManifestError(name, "must be a PEP 440 version string, for example '0.3.0'", value)
+    if _PLAIN_VERSION.match(value):
+        return value  # the common case, valid without loading packaging
+    from packaging.version import InvalidVersion, Version
+
     try:
         Version(value)
     except InvalidVersion:
@@ -140,11 +144,11 @@ def _check_strings(name: str, value: object, *, item_check=None) -> tuple[str, .
 
 
 def _check_requires(value: object) -> Mapping[str, str]:
+    if value is None or (isinstance(value, Mapping) and not value):
+        return MappingProxyType({})
     from packaging.requirements import InvalidRequirement, Requirement
     from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-    if value is None:
-        return MappingProxyType({})
     if not isinstance(value, Mapping):
         raise ManifestError(
             "requires", "must map distribution names to specifiers, e.g. {'trl': '>=1.12'}", value

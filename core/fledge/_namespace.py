@@ -9,18 +9,20 @@ stage, at the user's line.
 
 from __future__ import annotations
 
-import importlib.abc
+import importlib
 import importlib.machinery
 import sys
 from collections.abc import Callable
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from ._records import Status
-
 if TYPE_CHECKING:
     from ._host import Host
     from ._records import FeatureRecord
+
+# Kept light: importing a namespace loads this module, but not the registry's records
+# (dataclasses, enum) until a feature is asked for. Status values compare as strings.
+_OK, _BLOCKED = "ok", "blocked"
 
 __all__ = ["FeatureModule", "install_finder", "namespace_dir", "namespace_getattr"]
 
@@ -57,7 +59,7 @@ def _warn(host: Host, record: FeatureRecord) -> None:
                       internal_packages=host.registry().internal_packages())
 
 
-class _FeatureLoader(importlib.abc.Loader):
+class _FeatureLoader:
     def __init__(self, host: Host, feature_name: str) -> None:
         self.host = host
         self.feature_name = feature_name
@@ -69,12 +71,12 @@ class _FeatureLoader(importlib.abc.Loader):
     def exec_module(self, module: ModuleType) -> None:
         registry = self.host.registry()
         record = registry.get(self.feature_name)
-        if record.status is not Status.OK:
+        if record.status != _OK:
             raise registry.unavailable(record)
         _warn(self.host, record)
 
 
-class _InTreeLoader(importlib.abc.Loader):
+class _InTreeLoader:
     """Runs an in-tree feature's own package, then gives the notice at the user's line."""
 
     def __init__(self, host: Host, feature_name: str, loader: Any) -> None:
@@ -88,7 +90,7 @@ class _InTreeLoader(importlib.abc.Loader):
     def exec_module(self, module: ModuleType) -> None:
         registry = self.host.registry()
         record = registry.get(self.feature_name)
-        if record.status is not Status.OK:
+        if record.status != _OK:
             raise registry.unavailable(record)
         registry.run_in_tree(record, module, self.loader)
         _warn(self.host, registry.get(self.feature_name))
@@ -97,7 +99,7 @@ class _InTreeLoader(importlib.abc.Loader):
         return getattr(self.loader, attr)
 
 
-class _AliasLoader(importlib.abc.Loader):
+class _AliasLoader:
     """Serves ``<namespace>.X.sub`` as a plugin implementation's own ``sub`` module."""
 
     def __init__(self, target: str) -> None:
@@ -110,7 +112,7 @@ class _AliasLoader(importlib.abc.Loader):
         pass
 
 
-class _HostFinder(importlib.abc.MetaPathFinder):
+class _HostFinder:
     def __init__(self, host: Host) -> None:
         self.host = host
         self.prefix = host.namespace + "."
@@ -182,6 +184,6 @@ def namespace_dir(host: Host) -> Callable[[], list[str]]:
     """The namespace module's ``__dir__``: its features, blocked ones left out."""
 
     def __dir__() -> list[str]:
-        return [r.name for r in host.registry().features() if r.status is not Status.BLOCKED]
+        return [r.name for r in host.registry().features() if r.status != _BLOCKED]
 
     return __dir__
