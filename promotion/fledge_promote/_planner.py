@@ -24,26 +24,23 @@ from ._style import TargetStyle, licence_header, member_key, read_style
 
 __all__ = ["plan_promotion"]
 
-STABLE_PACKAGE_TEMPLATE = '''"""Stable features promoted out of ``{experimental}``.
+STABLE_PACKAGE_TEMPLATE = '''{header}"""Stable features promoted out of ``{experimental}``.
 
 Names load lazily, on first use, so importing this package stays light.
 """
-# Written by `promote`; `promote NAME --apply` adds each promoted feature below.
 
+# Written by `promote`; `promote NAME --apply` adds each promoted feature below.
 from __future__ import annotations
 
 import importlib
 from typing import TYPE_CHECKING, Any
-
-_import_structure = {{
+{after}_import_structure = {{
     "{key}": [{names}],
 }}
 
 if TYPE_CHECKING:
-    from .{key} import {imports}
-
-__all__ = sorted(name for names in _import_structure.values() for name in names)
-
+{imports}
+{all_line}
 
 def __getattr__(name: str) -> Any:
     for module, names in _import_structure.items():
@@ -57,6 +54,18 @@ def __getattr__(name: str) -> Any:
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
 '''
+
+
+def new_stable_package(experimental: str, key: str, names: list[str], style: TargetStyle
+                       ) -> str:
+    """The ``__init__`` of a stable package that does not exist yet, exporting ``names``
+    from submodule ``key`` lazily, written in the target's style."""
+    ordered = sorted(names, key=member_key(style.order_by_type))
+    return STABLE_PACKAGE_TEMPLATE.format(
+        header=style.header + "\n" if style.header else "", experimental=experimental,
+        after=style.blank_after_imports, key=key, names=", ".join(f'"{n}"' for n in ordered),
+        imports=style.from_import(f".{key}", ordered, indent="    "),
+        all_line=style.string_list("__all__", ordered))
 
 
 def _module_of(path: str, inits: set[str]) -> str:
@@ -240,10 +249,7 @@ def _exports(repo, config, info, plan, sources: dict[str, list[str]], style) -> 
                 plan.failures.append(f"export_to {package!r}: {init} does not exist")
                 continue
             key, names = groups[0]
-            text = style.header + ("\n" if style.header else "") + STABLE_PACKAGE_TEMPLATE.format(
-                experimental=config.experimental_package, key=key,
-                names=", ".join(f'"{n}"' for n in names),
-                imports=", ".join(sorted(names, key=member_key(style.order_by_type))))
+            text = new_stable_package(config.experimental_package, key, names, style)
             groups = groups[1:]
             record(plan, repo, init, text)
         commands = [cm.AddExportsCommand(CodemodContext(), key, names, style)

@@ -6,14 +6,17 @@ Everything is generated in temporary folders, with real git repositories.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
-import shutil
 import subprocess
 import sys
+import tarfile
 import textwrap
 from pathlib import Path
 
 import pytest
+
+from fledge_promote._links import find_links, resolve_link
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -61,6 +64,20 @@ def python(root: Path, code: str, *paths: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(str(root / p) for p in paths)}
     return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=root,
                           capture_output=True, text=True, env=env, timeout=120)
+
+
+def dead_links(root: Path, docs: str = "docs/source") -> list[str]:
+    """Every relative link of the docs that points at no file (the docs' link graph)."""
+    dead = []
+    for page in sorted((root / docs).rglob("*.md")):
+        rel = page.relative_to(root).as_posix()
+        for link in find_links(page.read_text(encoding="utf-8")):
+            href = link.href
+            if link.kind == "autolink" or "://" in href or href.startswith(("#", "mailto:")):
+                continue
+            if resolve_link(rel, href, lambda p: (root / p).exists()) is None:
+                dead.append(f"{rel}:{link.line}: {href}")
+    return dead
 
 
 TRL_FILES = {
@@ -355,18 +372,25 @@ SAMPLE_FEATURE = {
 }
 
 
+def copy_of_this_repository(root: Path) -> None:
+    """This repository's committed files at ``root`` (``git archive HEAD``): what others
+    are editing but have not committed yet cannot break the copy."""
+    root.mkdir(parents=True)
+    archive = subprocess.run(["git", "archive", "--format=tar", "HEAD"], cwd=REPO,
+                             capture_output=True, check=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(root, filter="data")
+
+
 @pytest.fixture
 def fledge_copy(tmp_path: Path) -> Path:
-    """This repository's files (tracked and untracked, not ignored) plus a sample feature."""
+    """This repository's committed files plus a sample feature."""
     root = tmp_path / "fledge-copy"
-    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=REPO,
-                            capture_output=True, text=True, check=True).stdout.split("\0")
-    for rel in filter(None, listed):
-        source = REPO / rel
-        if source.is_file():
-            (root / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, root / rel)
+    copy_of_this_repository(root)
     write(root, SAMPLE_FEATURE)
+    index = root / "docs/index.md"
+    index.write_text(index.read_text() + "\nCount words with [word count](features/word_count.md"
+                     ' "Word count").\n')
     mkdocs = root / "mkdocs.yml"
     text = mkdocs.read_text()
     assert "  - Experimental features:\n" in text

@@ -4,9 +4,11 @@ old import warns. A small torch-free sample feature stands in for the built-ins.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
-from promote_helpers import git, promote, python, snapshot
+from promote_helpers import dead_links, git, promote, python, snapshot
 
 
 @pytest.mark.slow
@@ -66,3 +68,66 @@ def test_promote_sample_feature_in_a_copy_of_this_repository(fledge_copy):
             "from fledge_plugins.stable.word_count.api instead") in used.stdout
     listed = promote(root, "check", "--all", "--only", "manifest", "--format", "json", "-q")
     assert "word_count" not in [f["feature"] for f in json.loads(listed.stdout)["features"]]
+
+
+def _set(root, line: str) -> None:
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace(
+        "[tool.fledge.promote]\n", f"[tool.fledge.promote]\n{line}\n", 1))
+    git(root, "commit", "-qam", line)
+
+
+@pytest.mark.slow
+def test_flat_promotion_in_a_copy_of_this_repository(fledge_copy):
+    root = fledge_copy
+    _set(root, 'stable_layout = "flat"')
+    done = promote(root, "word_count", "--apply", "--json", "-q")
+    assert done.returncode == 0, done.stdout + done.stderr
+    output = json.loads(done.stdout)
+    moves = {m["from"]: m["to"] for m in output["plan"]["moves"]}
+    assert moves["plugins/fledge_plugins/word_count/api.py"] == (
+        "plugins/fledge_plugins/stable/api.py")
+    # the manifest and hooks (the light module) move beside it, as <name>.py
+    assert moves["plugins/fledge_plugins/word_count/__init__.py"] == (
+        "plugins/fledge_plugins/stable/word_count.py")
+    assert output["tests_after"]["passed"] == 2
+
+    read = lambda rel: (root / rel).read_text()  # noqa: E731
+    manifest = read("plugins/fledge_plugins/stable/word_count.py")
+    assert 'module="fledge_plugins.stable.api"' in manifest and 'stage="stable"' in manifest
+    assert 'word_count = "fledge_plugins.stable.word_count"' in read("pyproject.toml")
+    assert '"api": ["WordCounter", "count_words"]' in read(
+        "plugins/fledge_plugins/stable/__init__.py")
+    assert "::: fledge_plugins.stable.api.WordCounter" in read("docs/features/word_count.md")
+    created = [p for p in output["plan"]["created"] if p.endswith(".py")]
+    for args in (("check", "--no-cache"), ("format", "--check", "--no-cache")):
+        linted = subprocess.run([sys.executable, "-m", "ruff", *args, *created], cwd=root,
+                                capture_output=True, text=True)
+        assert linted.returncode == 0, linted.stdout + linted.stderr
+    used = python(root, """
+        import warnings
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            from fledge_plugins.word_count import count_words as old
+        from fledge_plugins.stable import WordCounter, count_words
+        assert old is count_words and WordCounter()("a b") == 2
+        print([str(w.message) for w in caught if issubclass(w.category, FutureWarning)])
+        """, "core", "plugins")
+    assert used.returncode == 0, used.stderr
+    assert "fledge_plugins.word_count was promoted to the stable API" in used.stdout
+
+
+@pytest.mark.slow
+def test_retire_in_a_copy_of_this_repository_leaves_no_dead_link(fledge_copy):
+    root = fledge_copy
+    dead_before = set(dead_links(root, "docs"))
+    done = promote(root, "retire", "word_count", "--apply", "--json", "-q")
+    assert done.returncode == 0, done.stdout + done.stderr
+    plan = json.loads(done.stdout)["plan"]
+    assert not (root / "docs/features/word_count.md").exists()
+    assert "word_count" not in (root / "mkdocs.yml").read_text()
+    assert "word_count = " not in (root / "pyproject.toml").read_text()
+    assert set(dead_links(root, "docs")) <= dead_before  # no new dead link
+    assert "Count words with word count." in (root / "docs/index.md").read_text()
+    assert {"path": "docs/index.md", "kind": "unlinked"} in [
+        {"path": m["path"], "kind": m["kind"]} for m in plan["mentions"]]

@@ -11,10 +11,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from promote_helpers import promote, python
+from promote_helpers import dead_links, promote, python
 from trl_copy import PROMOTED, RETIRED, build_trl_copy, git, installed_version
-
-from fledge_promote._links import find_links, resolve_link
 
 pytestmark = pytest.mark.slow
 
@@ -60,20 +58,6 @@ def text_files(root: Path) -> dict[str, str]:
         if path.suffix in (".py", ".md", ".yml", ".toml") and path.is_file():
             out[rel] = path.read_text(encoding="utf-8")
     return out
-
-
-def dead_links(root: Path, docs: str = "docs/source") -> list[str]:
-    """Every relative link of the docs that points at no file (the docs' link graph)."""
-    dead = []
-    for page in sorted((root / docs).rglob("*.md")):
-        rel = page.relative_to(root).as_posix()
-        for link in find_links(page.read_text(encoding="utf-8")):
-            href = link.href
-            if link.kind == "autolink" or "://" in href or href.startswith(("#", "mailto:")):
-                continue
-            if resolve_link(rel, href, lambda p: (root / p).exists()) is None:
-                dead.append(f"{rel}:{link.line}: {href}")
-    return dead
 
 
 def test_flat_promotion_of_a_real_trl_trainer(trl_real):

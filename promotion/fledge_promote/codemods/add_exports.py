@@ -25,8 +25,8 @@ class AddExportsCommand(PromoteCommand):
     * with a lazy ``_import_structure`` dictionary (transformers, TRL): the names join the
       submodule's key (added when missing), and the ``from .submodule import ...`` in the
       ``if TYPE_CHECKING:`` block (added when missing);
-    * otherwise: a ``from .submodule import ...`` after the last top-level import, and the
-      names appended to ``__all__`` when it exists.
+    * otherwise: a ``from .submodule import ...`` after the last top-level import;
+    * either way, the names join ``__all__`` when it is a literal list.
 
     A name already exported from ``submodule`` is left as it is (an identical export); one
     exported from another module is a clash, and the file fails naming both. Keys, names
@@ -60,7 +60,7 @@ class AddExportsCommand(PromoteCommand):
         targets = [dotted_name(t.target) for t in updated.targets]
         if "_import_structure" in targets and isinstance(updated.value, cst.Dict):
             return updated.with_changes(value=self._extend_structure(updated.value))
-        if "__all__" in targets and not self.structured and isinstance(updated.value, cst.List):
+        if "__all__" in targets and isinstance(updated.value, cst.List):
             return updated.with_changes(value=self._extend_list(updated.value))
         return updated
 
