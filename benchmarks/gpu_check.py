@@ -67,12 +67,15 @@ then one ``run`` with ``carry=[".whl"]`` and ``timeout_s=540``::
 
     python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \\
         --target /tmp/site .whl/*.whl && export PYTHONPATH=/tmp/site || exit; \\
+    python3 -c "import pyarrow, datasets, trl; print(pyarrow.__version__, trl.__version__)"; \\
     PYTHONUNBUFFERED=1 python3 benchmarks/gpu_check.py --json $OUT/gpu_check.json \\
         2>&1 | tee $OUT/gpu_check.log
 
-(datasets 5.2 declares ``pyarrow>=24``; if ``import datasets`` fails there, carry a
-pyarrow wheel too.) The reply's output tail holds the summary; the whole log and the JSON
-come back under ``$OUT``.
+datasets 5.2 declares ``pyarrow>=24`` but does not check it on import; if ``import datasets``
+fails there all the same, add ``pyarrow==26.0.1`` to the download (a 55 MB wheel: with the
+others and the checkout it stays under the 64 MiB a call carries). The reply's output tail
+holds the summary; the whole log and the JSON come back under ``$OUT``. A part that fails
+there prints its traceback and the others still run, so one run shows every problem.
 """
 
 from __future__ import annotations
