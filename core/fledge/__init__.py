@@ -8,9 +8,31 @@ access (PEP 562), and torch never loads here.
 
 import sys
 
+# Type checkers and the API docs (griffe) read these; at run time `__getattr__` imports each
+# name on first access instead.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from ._errors import (
+        FeatureNotFoundError,
+        FeatureUnavailableError,
+        FledgeError,
+        HostNotFoundError,
+        ManifestError,
+        ReservedNameError,
+    )
+    from ._host import Host, HostError
+    from ._hosts import find_host
+    from ._manifest import Feature, Stage
+    from ._records import FeatureRecord, Problem, ProblemKind, Status
     from ._registry import Registry
+    from ._stability import (
+        ExperimentalWarning,
+        FeatureDeprecatedWarning,
+        FeaturePromotedWarning,
+        FledgeWarning,
+        silence_experimental,
+    )
+    from .hookspecs import hookimpl
 
 __version__ = "0.1.0"
 

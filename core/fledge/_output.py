@@ -9,7 +9,6 @@ a plugin or a feature's implementation, or calls a plugin's hook, whatever is wr
 from __future__ import annotations
 
 import contextlib
-import functools
 import sys
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
@@ -31,10 +30,14 @@ def wrap_output(function: F) -> F:
     if getattr(function, "__fledge_output__", False):
         return function
 
-    @functools.wraps(function)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         with contextlib.redirect_stdout(sys.stderr):
             return function(*args, **kwargs)
 
+    # What functools.wraps would copy, for introspection and pluggy's reprs; cheaper.
+    wrapper.__name__ = getattr(function, "__name__", wrapper.__name__)
+    wrapper.__qualname__ = getattr(function, "__qualname__", wrapper.__qualname__)
+    wrapper.__doc__ = function.__doc__
+    wrapper.__wrapped__ = function  # type: ignore[attr-defined]
     wrapper.__fledge_output__ = True  # type: ignore[attr-defined]
     return wrapper  # type: ignore[return-value]

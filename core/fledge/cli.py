@@ -42,9 +42,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _host(args: argparse.Namespace) -> Host:
+    name = getattr(args, "host", None)
+    if name is None:
+        from .experimental import host
+
+        return host
     from ._hosts import find_host
 
-    return find_host(getattr(args, "host", None))
+    return find_host(name)
 
 
 def _registry(args: argparse.Namespace) -> Registry:

@@ -407,3 +407,15 @@ def test_the_catalogue_for_a_host(mylib, tmp_path):
         assert sorted(pages) == ["alpha.md", "beta.md", "gamma.md", "grown.md", "index.md",
                                  "wrong.md"]
         assert "from mylib.experimental.alpha import Alpha" in pages["alpha.md"].content_string
+
+
+def test_fledge_registers_its_own_host_like_any_library():
+    from importlib.metadata import EntryPoint
+
+    import tomllib
+
+    pyproject = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml")
+                              .read_text())
+    [(name, value)] = pyproject["project"]["entry-points"]["fledge.hosts"].items()
+    loaded = EntryPoint(name, value, "fledge.hosts").load()
+    assert (name, loaded) == ("fledge", fledge.find_host())

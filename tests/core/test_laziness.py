@@ -56,3 +56,18 @@ def test_import_fledge_does_not_load_the_registry():
     modules = json.loads(done.stdout)
     assert "fledge._registry" not in modules
     assert "pluggy" not in modules
+
+
+def test_import_fledge_imports_nothing_else():
+    """``import fledge`` adds only itself to what ``python -c pass`` loads (issue: start-up
+    cost); every public name loads its module on first access."""
+    probe = ("import json, sys; base = set(sys.modules); import fledge; "
+             "print(json.dumps(sorted(set(sys.modules) - base)))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          timeout=60)
+    assert json.loads(done.stdout) == ["fledge"]
+    first_use = subprocess.run(
+        [sys.executable, "-c", "import fledge; print(fledge.Feature.__module__, "
+         "fledge.Host.__name__, fledge.ExperimentalWarning.__module__)"],
+        capture_output=True, text=True, timeout=60)
+    assert first_use.stdout.split() == ["fledge", "Host", "fledge"]
