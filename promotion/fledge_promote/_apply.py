@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ._errors import ApplyError, RefusedError
+from ._gitlock import release_stale_lock, run_recorded_git
 from ._plan import Plan
 from ._repo import JOURNAL_DIR, Repo
 
@@ -30,16 +31,25 @@ CRASH_VARIABLE = "FLEDGE_PROMOTE_CRASH_AFTER"
 
 @dataclass(frozen=True)
 class RecoveryResult:
-    """What ``promote --recover`` did: ``nothing``, ``undone`` or ``finished``."""
+    """What ``promote --recover`` did: ``nothing``, ``undone`` or ``finished``.
+
+    Attributes:
+        outcome: ``nothing``, ``undone`` or ``finished``.
+        action: the interrupted run's action (``promote``, ``retire``, ...).
+        feature: its feature.
+        restored: how many paths got their original bytes back.
+        git_lock: what was done about a git ``index.lock`` the killed run left, or None.
+    """
 
     outcome: str
     action: str | None = None
     feature: str | None = None
     restored: int = 0
+    git_lock: str | None = None
 
     def to_dict(self) -> dict:
         return {"outcome": self.outcome, "action": self.action, "feature": self.feature,
-                "restored": self.restored}
+                "restored": self.restored, "git_lock": self.git_lock}
 
 
 def journal_exists(repo: Repo) -> bool:
@@ -131,7 +141,7 @@ def apply_plan(repo: Repo, plan: Plan, progress: Callable[[str], None] = lambda 
         for old, new in plan.moves:
             (repo.root / new).parent.mkdir(parents=True, exist_ok=True)
             if old in tracked:
-                repo.git("mv", old, new)
+                run_recorded_git(repo, "mv", old, new)
             else:
                 os.replace(repo.root / old, repo.root / new)
             step()
@@ -143,7 +153,7 @@ def apply_plan(repo: Repo, plan: Plan, progress: Callable[[str], None] = lambda 
             step()
         for rel in plan.deletes:
             if rel in tracked:
-                repo.git("rm", "-q", "--", rel)
+                run_recorded_git(repo, "rm", "-q", "--", rel)
             elif (repo.root / rel).exists():
                 (repo.root / rel).unlink()
             step()
@@ -194,20 +204,27 @@ def recover(repo: Repo) -> RecoveryResult:
 
     A run that had made every change (state ``committed``) is finished: the journal is
     removed. Any other is undone: every touched path gets its original bytes back, created
-    files and folders go, and git's index is restored.
+    files and folders go, and git's index is restored. First, a git ``index.lock`` left by
+    a git command the run had started, and that is no longer running, is removed.
+
+    Raises:
+        ApplyError: a git command of the interrupted run still runs, or a file could not
+            be restored; the journal is kept for another try.
     """
     path = repo.root / JOURNAL_DIR / "journal.json"
+    git_lock = release_stale_lock(repo) if (repo.root / JOURNAL_DIR).exists() else None
     if not path.exists():
         if (repo.root / JOURNAL_DIR).exists():  # died while writing backups: nothing changed
             shutil.rmtree(repo.root / JOURNAL_DIR)
-            return RecoveryResult("undone")
+            return RecoveryResult("undone", git_lock=git_lock)
         return RecoveryResult("nothing")
     journal = json.loads(path.read_text(encoding="utf-8"))
     if journal["state"] == "committed":
         shutil.rmtree(repo.root / JOURNAL_DIR)
-        return RecoveryResult("finished", journal["action"], journal["feature"])
+        return RecoveryResult("finished", journal["action"], journal["feature"],
+                              git_lock=git_lock)
     if not _undo(repo, journal):
         raise ApplyError(f"could not restore every file; {JOURNAL_DIR}/ is kept for another "
                          "try", restored=False)
     return RecoveryResult("undone", journal["action"], journal["feature"],
-                          len(journal["entries"]))
+                          len(journal["entries"]), git_lock)
