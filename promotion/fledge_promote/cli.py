@@ -200,6 +200,8 @@ def _promote(args: argparse.Namespace, _command: str) -> int:
                              "it was before it",
                    "finished": f"the interrupted {result.action} run had completed; its journal "
                                "is removed"}[result.outcome])
+            if result.git_lock:
+                print(result.git_lock)
         return 0
     if not args.name:
         raise UsageError("name a feature to promote (or use check, deprecate, retire, "
