@@ -148,7 +148,7 @@ def plan_promotion(
         new_is_package = new.endswith("__init__.py")
         commands = [cm.FixRelativeImportsCommand(CodemodContext(), mapping, old_module,
                                                  new_module, is_package, new_is_package)]
-        commands += python_commands(docs_mapping, new_module, new_is_package)
+        commands += python_commands(docs_mapping, new_module, new_is_package, text)
         commands.append(cm.SortRelativeImportsCommand(CodemodContext()))
         if config.manifests == "fledge" and info.manifest is not None and old == info.manifest_file:
             changes = {"stage": "stable", "stable_path": stable_path, "promoted_in": version,

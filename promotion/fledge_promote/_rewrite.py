@@ -27,13 +27,17 @@ def bump(version: str, releases: int) -> str:
     return f"{major}.{minor + releases}.0"
 
 
-def python_commands(mapping: DottedMap, module: str | None, is_package: bool) -> list:
+def python_commands(mapping: DottedMap, module: str | None, is_package: bool,
+                    text: str | None = None) -> list:
+    """The rewrites of references to moved modules; none when ``text`` names none of them."""
+    if text is not None and not mapping.mentions(text):
+        return []
     context = CodemodContext()
-    return [
-        cm.RewriteImportsCommand(context, mapping, module, is_package),
-        cm.RewriteDottedStringsCommand(context, mapping),
-        cm.RewriteDocstringReferencesCommand(context, mapping),
-    ]
+    commands = [cm.RewriteImportsCommand(context, mapping, module, is_package)]
+    if text is None or any(f"{q}{old}" in text for old, _ in mapping.rules for q in "\"'"):
+        commands.append(cm.RewriteDottedStringsCommand(context, mapping))
+    commands.append(cm.RewriteDocstringReferencesCommand(context, mapping))
+    return commands
 
 
 def rewrite_code_block(mapping: DottedMap) -> Callable[[str], str | None]:

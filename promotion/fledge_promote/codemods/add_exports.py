@@ -53,8 +53,9 @@ class AddExportsCommand(PromoteCommand):
 
     # -- lazy structure ----------------------------------------------------------------------
 
-    def visit_Module(self, node: cst.Module) -> None:
-        self.structured = "_import_structure" in node.code
+    def visit_Name(self, node: cst.Name) -> None:
+        if node.value == "_import_structure":  # seen before leave_Module needs it
+            self.structured = True
 
     def leave_Assign(self, original: cst.Assign, updated: cst.Assign) -> cst.Assign:
         targets = [dotted_name(t.target) for t in updated.targets]

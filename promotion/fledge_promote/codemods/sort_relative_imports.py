@@ -35,6 +35,9 @@ class SortRelativeImportsCommand(PromoteCommand):
     def __init__(self, context: CodemodContext) -> None:
         super().__init__(context)
 
+    def transform_module_impl(self, tree: cst.Module) -> cst.Module:
+        return self.leave_Module(tree, tree)  # the module's own statements: no traversal
+
     def leave_Module(self, original: cst.Module, updated: cst.Module) -> cst.Module:
         body = list(updated.body)
         i = 0
