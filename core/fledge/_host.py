@@ -184,12 +184,16 @@ class Host:
     def version(self) -> str | None:
         """The installed version of `distribution`, or None when it is not installed."""
         if self._version is None:
-            from importlib import metadata
+            top = sys.modules.get(self.namespace.partition(".")[0])
+            found = getattr(top, "__version__", None) if top and top.__name__ == (
+                self.distribution) else None  # the package's own word: no metadata scan
+            if not isinstance(found, str):
+                from importlib import metadata
 
-            try:
-                found = metadata.version(self.distribution)
-            except metadata.PackageNotFoundError:
-                found = ""
+                try:
+                    found = metadata.version(self.distribution)
+                except metadata.PackageNotFoundError:
+                    found = ""
             object.__setattr__(self, "_version", found)
         return self._version or None
 

@@ -3,7 +3,7 @@ installed versions that feature requirements are checked against."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from ._records import ProblemKind
@@ -12,13 +12,16 @@ if TYPE_CHECKING:
     from importlib import metadata
 
 
-@dataclass(frozen=True)
 class Origin:
     """Where a plugin comes from: its entry point and distribution, read once."""
 
-    entry_point: metadata.EntryPoint
-    distribution: str | None
-    version: str | None
+    __slots__ = ("entry_point", "distribution", "version")
+
+    def __init__(self, entry_point: metadata.EntryPoint, distribution: str | None,
+                 version: str | None) -> None:
+        self.entry_point = entry_point
+        self.distribution = distribution
+        self.version = version
 
     @property
     def plugin(self) -> str:
@@ -32,6 +35,24 @@ class Origin:
     def of(cls, ep: metadata.EntryPoint) -> Origin:
         name, version = _name_and_version(ep.dist)
         return cls(ep, name, version)
+
+
+def find_origins(group: str, path: list[str] | None, builtin: Sequence[str]) -> list[Origin]:
+    """The entry points of ``group`` (in ``path``'s distributions, or all installed ones).
+
+    The host's own distributions (``builtin``) come first, then a stable order, so that
+    "first come" on a name clash is predictable.
+    """
+    from importlib import metadata
+
+    if path is None:
+        found: Iterable[metadata.EntryPoint] = metadata.entry_points(group=group)
+    else:
+        found = [ep for dist in metadata.distributions(path=path)
+                 for ep in dist.entry_points if ep.group == group]
+    origins = [Origin.of(ep) for ep in found]
+    return sorted(origins, key=lambda o: (o.distribution not in builtin,
+                                          o.distribution or "", o.plugin))
 
 
 def _name_and_version(dist: metadata.Distribution | None) -> tuple[str | None, str | None]:

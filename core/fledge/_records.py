@@ -1,9 +1,12 @@
-"""What the registry knows about each plugin and feature: problems and feature records."""
+"""What the registry knows about each plugin and feature: problems and feature records.
+
+The records are small immutable classes with ``__slots__`` rather than dataclasses: they are
+defined when a namespace serves its first feature, and a dataclass costs far more to define.
+"""
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, replace
 from typing import Any
 
 from ._manifest import Feature
@@ -85,8 +88,34 @@ class Status(str, enum.Enum):
         return self.value
 
 
-@dataclass(frozen=True)
-class Problem:
+class _Frozen:
+    """Immutable, compared and hashed by the values of its slots."""
+
+    __slots__ = ()
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable; cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable; cannot delete {name!r}")
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return self._values() == other._values()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
+        return f"{type(self).__name__}({fields})"
+
+
+class Problem(_Frozen):
     """One thing that went wrong while discovering or loading a plugin or feature.
 
     Attributes:
@@ -99,13 +128,26 @@ class Problem:
         fix: what the user can do about it.
     """
 
+    __slots__ = ("kind", "plugin", "distribution", "version", "reason", "fix", "feature")
     kind: ProblemKind
     plugin: str
     distribution: str | None
     version: str | None
     reason: str
     fix: str
-    feature: str | None = None
+    feature: str | None
+
+    def __init__(self, kind: ProblemKind, plugin: str, distribution: str | None,
+                 version: str | None, reason: str, fix: str, feature: str | None = None
+                 ) -> None:
+        put = object.__setattr__
+        put(self, "kind", kind)
+        put(self, "plugin", plugin)
+        put(self, "distribution", distribution)
+        put(self, "version", version)
+        put(self, "reason", reason)
+        put(self, "fix", fix)
+        put(self, "feature", feature)
 
     @property
     def is_error(self) -> bool:
@@ -135,8 +177,7 @@ class Problem:
         return f"{self.subject}: {self.reason} (fix: {self.fix})"
 
 
-@dataclass(frozen=True)
-class FeatureRecord:
+class FeatureRecord(_Frozen):
     """A feature as the registry holds it: the manifest plus where it came from and its status.
 
     Attributes:
@@ -151,14 +192,29 @@ class FeatureRecord:
         source: ``plugin`` (an entry point) or ``in-tree`` (a subpackage of the namespace).
     """
 
+    __slots__ = ("feature", "plugin", "distribution", "version", "status", "problem",
+                 "namespace", "source")
     feature: Feature
     plugin: str
     distribution: str | None
     version: str | None
-    status: Status = Status.OK
-    problem: Problem | None = None
-    namespace: str = ""
-    source: str = "plugin"
+    status: Status
+    problem: Problem | None
+    namespace: str
+    source: str
+
+    def __init__(self, feature: Feature, plugin: str, distribution: str | None,
+                 version: str | None, status: Status = Status.OK, problem: Problem | None = None,
+                 namespace: str = "", source: str = "plugin") -> None:
+        put = object.__setattr__
+        put(self, "feature", feature)
+        put(self, "plugin", plugin)
+        put(self, "distribution", distribution)
+        put(self, "version", version)
+        put(self, "status", status)
+        put(self, "problem", problem)
+        put(self, "namespace", namespace)
+        put(self, "source", source)
 
     @property
     def name(self) -> str:
@@ -170,7 +226,9 @@ class FeatureRecord:
         return self.feature.import_path_in(self.namespace or None)
 
     def with_problem(self, status: Status, problem: Problem) -> FeatureRecord:
-        return replace(self, status=status, problem=problem)
+        """This record with ``status`` and the ``problem`` that explains it."""
+        return FeatureRecord(self.feature, self.plugin, self.distribution, self.version,
+                             status, problem, self.namespace, self.source)
 
     def to_dict(self) -> dict[str, Any]:
         """The keys of ``fledge list --json``: every manifest field plus provenance."""

@@ -12,14 +12,14 @@ from __future__ import annotations
 import importlib
 import os
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from ._errors import FeatureNotFoundError, FeatureUnavailableError
 from ._intree import Folder, read_feature
 from ._manifest import Feature
-from ._origins import Origin, VersionCache
+from ._origins import Origin, VersionCache, find_origins
 from ._output import plugin_output
 from ._plugins import collect_features, describe, load_plugin
 from ._records import FIXES, FeatureRecord, Problem, ProblemKind, Status
@@ -281,25 +281,6 @@ class Registry:
                 for name, module in list(self._modules.items()):
                     self._notify_loaded(self._records[name], module)
 
-    def _origins(self) -> list[Origin]:
-        from importlib import metadata
-
-        group = self.host.group
-        if self._path is None:
-            found: Iterable[metadata.EntryPoint] = metadata.entry_points(group=group)
-        else:
-            found = [
-                ep
-                for dist in metadata.distributions(path=self._path)
-                for ep in dist.entry_points
-                if ep.group == group
-            ]
-        origins = [Origin.of(ep) for ep in found]
-        # Built-ins first, then a stable order, so "first come" on a name clash is predictable.
-        builtin = self.host.builtin
-        return sorted(origins, key=lambda o: (o.distribution not in builtin,
-                                              o.distribution or "", o.plugin))
-
     @property
     def switches(self) -> Switches:
         """The user's plugin switches, read from the environment once."""
@@ -313,7 +294,7 @@ class Registry:
             if name not in self._records:
                 self._add_in_tree(name, init)
         builtin = self.host.builtin
-        for origin in self._origins():
+        for origin in find_origins(self.host.group, self._path, builtin):
             dist = origin.distribution
             refusal = switches.plugin_refusal(origin.plugin, dist, dist in builtin)
             if refusal is not None:
