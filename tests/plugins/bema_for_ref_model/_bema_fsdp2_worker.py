@@ -5,14 +5,18 @@ TRL's and transformers' Trainer cannot shard on a CPU-only machine (accelerate t
 plugin into plain ``MULTI_CPU`` data parallelism when ``use_cpu=True``), so this is a plain
 PyTorch loop that drives ``BEMACallback`` through the Trainer's events, as the Trainer does:
 ``fully_shard`` on each decoder layer and on the root of the policy, and on the root of the
-reference (TRL's ``prepare_fsdp``); AdamW; a forward of the reference under ``no_grad`` each
-step (which leaves FSDP2's root unsharded, as in DPO); BEMA after every optimizer step.
+reference (TRL's ``prepare_fsdp``); SGD with momentum; a forward of the reference under
+``no_grad`` each step (which leaves FSDP2's root unsharded, as in DPO); BEMA after every
+optimizer step.
 
 Each step's global batch is 4 random token sequences of one length; rank r of n takes rows
 ``[r·4/n, (r+1)·4/n)``. The loss is the mean token cross-entropy, and FSDP2 averages the
 ranks' gradients, so with equal token counts per rank the gradient is that of the whole
 batch: ``run(world_size=1)`` (no process group, no sharding; the test calls it in-process)
-follows the same trajectory up to float rounding.
+follows the same trajectory up to float rounding. SGD, not AdamW, keeps that rounding small
+(about 1e-8 on the weights): AdamW divides each gradient element by its own magnitude, which
+turns the rounding of near-zero gradients into weight differences of up to lr·|Δg|/ε (see
+_bema_ddp_worker.py).
 
 Every rank reports the numbers of elements of its BEMA buffers and of the model, and whether
 the buffers are plain (local) tensors; rank 0 writes the gathered BEMA weights, the gathered
@@ -30,6 +34,7 @@ from types import SimpleNamespace
 from typing import Any
 
 GLOBAL_BATCH, LENGTH, STEPS = 4, 12, 4
+LEARNING_RATE, MOMENTUM = 0.1, 0.9
 
 
 def _shard(model: Any, *, layers: bool) -> None:
@@ -82,7 +87,7 @@ def run(output_dir: str, *, world_size: int, rank: int) -> dict[str, Any]:
     control = TrainerControl()
     callback = BEMACallback(update_freq=1, update_ref_model=True, ref_model_update_freq=1)
     callback.on_train_begin(args, _trainer_state(0, rank), control, model=policy, ref_model=ref)
-    optimizer = torch.optim.AdamW(policy.parameters(), lr=5e-3)
+    optimizer = torch.optim.SGD(policy.parameters(), lr=LEARNING_RATE, momentum=MOMENTUM)
     data = torch.randint(0, 600, (STEPS, GLOBAL_BATCH, LENGTH),
                          generator=torch.Generator().manual_seed(0))
     per_rank = GLOBAL_BATCH // world_size
