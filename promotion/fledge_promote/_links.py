@@ -59,18 +59,21 @@ def find_links(text: str) -> list[Link]:
     for label, ref in references.items():
         by_href.setdefault(ref["href"], label)
     links = []
+    lines = text.splitlines(keepends=True)
     for token in tokens:
         if token.type != "inline" or not token.children or not token.map:
             continue
+        source = "".join(lines[token.map[0]:token.map[1]]).lower()
+        kinds = _kinds_in_order(source, references)
         for child in token.children:
             if child.type != "link_open":
                 continue
             href = str(child.attrs.get("href", ""))
-            kind = "autolink" if child.markup == "autolink" else "inline"
-            source = "".join(text.splitlines(keepends=True)[token.map[0]:token.map[1]])
-            label = ""
-            if kind == "inline" and href in by_href and not _written_inline(source, href):
-                kind, label = "reference", by_href[href]
+            kind, label = "inline", ""
+            if child.markup == "autolink":
+                kind = "autolink"
+            elif kinds.get(href):
+                kind, label = kinds[href].pop(0)
             links.append(Link(token.map[0] + 1, token.map[1] + 1, unquote(href), kind, label))
     for label, ref in references.items():
         start, end = ref.get("map", (0, 1))
@@ -78,9 +81,33 @@ def find_links(text: str) -> list[Link]:
     return links
 
 
-def _written_inline(source: str, href: str) -> bool:
-    return any(f"]({form}" in source or f"](<{form}>" in source
-               for form in (href, unquote(href)))
+def _kinds_in_order(source: str, references: dict) -> dict[str, list[tuple[str, str]]]:
+    """For each destination, whether its links in ``source`` (lower-cased) are written
+    inline or as references, in the order they appear."""
+    found: list[tuple[int, str, str, str]] = []
+    hrefs = {ref["href"] for ref in references.values()}
+    for href in hrefs:
+        for form in {href, unquote(href)}:
+            for written in (f"]({form.lower()}", f"](<{form.lower()}>"):
+                at = source.find(written)
+                while at >= 0:
+                    found.append((at, href, "inline", ""))
+                    at = source.find(written, at + 1)
+    for label, ref in references.items():
+        lowered = label.lower()
+        for written in (f"][{lowered}]", f"[{lowered}][]", f"[{lowered}]"):
+            at = source.find(written)
+            while at >= 0:
+                after = source[at + len(written):at + len(written) + 1]
+                shorthand = written == f"[{lowered}]"
+                if not shorthand or (after not in ("(", "[", ":") and (
+                        at == 0 or source[at - 1] != "]")):
+                    found.append((at, ref["href"], "reference", label))
+                at = source.find(written, at + 1)
+    ordered: dict[str, list[tuple[str, str]]] = {}
+    for _, href, kind, label in sorted(set(found)):
+        ordered.setdefault(href, []).append((kind, label))
+    return ordered
 
 
 def resolve_link(page: str, href: str, exists: Callable[[str], bool]) -> str | None:

@@ -9,6 +9,7 @@ shim of a feature re-exports the feature's exports, from the modules that now de
 from __future__ import annotations
 
 import ast
+import textwrap
 
 from ._style import TargetStyle, member_key
 
@@ -125,8 +126,9 @@ def shim_source(old: str, new: str, sources: dict[str, list[str]], *, message: s
     all_line = style.string_list("__all__", ordered) if names else ""
     docstring = f'"""Moved: ``{old}`` is now ``{new}``. This shim goes away in {removal}."""\n'
     if len(docstring) > style.line_length + 1:
-        docstring = (f'"""Moved: ``{old}``.\n\nIt is now ``{new}``; this shim goes away in '
-                     f'{removal}.\n"""\n')
+        body = textwrap.fill(f"It is now ``{new}``; this shim goes away in {removal}.",
+                             style.line_length, break_long_words=False, break_on_hyphens=False)
+        docstring = f'"""Moved: ``{old}``.\n\n{body}\n"""\n'
     return _TEMPLATE.format(
         header=style.header + "\n" if style.header else "", docstring=docstring,
         removal=removal, marker=SHIM_MARKER, action=action, version=version,

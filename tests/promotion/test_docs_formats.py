@@ -81,12 +81,29 @@ def test_toctree_moves_and_removes_entries():
     "!!! experimental\n    It may change.\n",
     "<Tip warning={true}>\n\nThis is experimental.\n\n</Tip>\n",
     "<!-- fledge:experimental-notice -->\nAnything.\n<!-- /fledge:experimental-notice -->\n",
+    "> [!WARNING]\n> KTO is an experimental API: it may change at any time.\n",
+    "> [!CAUTION]\n> Experimental.\n> Really.\n",
 ])
 def test_experimental_notices_are_removed(notice):
     page = f"# Title\n\n{notice}\nBody text.\n\n!!! note\n    Keep me.\n"
     new, found = remove_notice(page)
     assert found
     assert new == "# Title\n\nBody text.\n\n!!! note\n    Keep me.\n"
+
+
+def test_trl_sentences_saying_where_the_feature_moved_are_removed():
+    page = ("# KTO\n\n"
+            "> [!NOTE]\n> Keep this note about datasets.\n\n"
+            "As of TRL v1.0, KTO has been moved to the `trl.experimental.kto` module. It "
+            "pairs well with SFT.\n\n"
+            "The trainers have been moved to the `trl.experimental.kto` module.\n\n"
+            "```python\n# has been moved to the `trl.experimental.kto` module\n```\n")
+    new, found = remove_notice(page, ["trl.experimental.kto"])
+    assert found
+    assert new == ("# KTO\n\n> [!NOTE]\n> Keep this note about datasets.\n\n"
+                   "It pairs well with SFT.\n\n"
+                   "```python\n# has been moved to the `trl.experimental.kto` module\n```\n")
+    assert remove_notice(page, ["trl.experimental.other"])[0] == page
 
 
 FORMAT_PLUGIN = """
