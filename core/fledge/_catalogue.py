@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from ._manifest import Stage, field_docs
 from ._readiness import UNKNOWN, Check, Readiness, load_readiness
 from ._records import FIXES, FeatureRecord, Problem, ProblemKind, Status
+from ._report_evidence import UNREPORTED, Evidence
 
 if TYPE_CHECKING:
     from ._host import Host
@@ -102,6 +103,7 @@ def render_index(
     link: Callable[[str], str],
     *,
     title: str = "Feature catalogue",
+    evidence: Mapping[str, Evidence] | None = None,
 ) -> str:
     """The catalogue's index page (Markdown with raw HTML blocks).
 
@@ -111,6 +113,8 @@ def render_index(
         readiness: verdicts by feature name; a feature without one shows ``unknown``.
         link: the URL of a feature's page relative to the index, given its name.
         title: the page title.
+        evidence: the last ``promote report``'s key columns by feature name; when given,
+            the table shows age, last own work, owner and usage ("no data" where missing).
     """
     stages = [stage.value for stage in Stage]
     options = "".join(f'<option value="{s}">{s}</option>' for s in ["all", *stages])
@@ -129,9 +133,11 @@ def render_index(
             f"<td>{_e(feature.since)}</td>"
             f"<td>{_e(', '.join(feature.owners) or '-')}</td>"
             f"<td>{_e(_dist(record))}</td>"
-            f"<td>{_badge(ready.state, ready.state, ready.detail)}</td></tr>"
+            f"<td>{_badge(ready.state, ready.state, ready.detail)}</td>"
+            f"{_evidence_cells(evidence, record.name)}</tr>"
         )
-    body = "\n".join(rows) or '<tr><td colspan="6">No features are installed.</td></tr>'
+    span = 6 if evidence is None else 6 + len(_EVIDENCE_COLUMNS)
+    body = "\n".join(rows) or f'<tr><td colspan="{span}">No features are installed.</td></tr>'
     parts = [
         f"# {title}\n",
         f"Every feature installed where this site was built: {len(records)} in all. "
@@ -141,13 +147,26 @@ def render_index(
         f'</select> <span id="fledge-count">{len(records)} of {len(records)} features shown'
         "</span></p>\n"
         '<table id="fledge-features">\n<thead><tr><th>Feature</th><th>Stage</th>'
-        "<th>Since</th><th>Owners</th><th>Distribution</th><th>Readiness</th></tr></thead>\n"
+        "<th>Since</th><th>Owners</th><th>Distribution</th><th>Readiness</th>"
+        + ("" if evidence is None else "".join(f"<th>{c}</th>" for c in _EVIDENCE_COLUMNS))
+        + "</tr></thead>\n"
         f"<tbody>\n{body}\n</tbody>\n</table>\n</div>\n",
         _SCRIPT + "\n",
     ]
     if problems:
         parts.append(_problems_block(problems))
     return "\n".join(parts)
+
+
+_EVIDENCE_COLUMNS = ("Age", "Last own work", "Owner", "Usage")
+
+
+def _evidence_cells(evidence: Mapping[str, Evidence] | None, name: str) -> str:
+    if evidence is None:
+        return ""
+    found = evidence.get(name, UNREPORTED)
+    return "".join(f"<td>{_e(value)}</td>" for value in
+                   (found.age, found.last_own_work, found.owner, found.usage))
 
 
 def _problems_block(problems: list[Problem]) -> str:
@@ -170,6 +189,7 @@ def render_feature(
     *,
     index_url: str,
     docs_url: str | None = None,
+    evidence: Evidence | None = None,
 ) -> str:
     """One feature's page: metadata, import path, requirements, links, readiness.
 
@@ -178,6 +198,7 @@ def render_feature(
         readiness: its last ``promote check`` verdict, or `UNKNOWN`.
         index_url: the catalogue index's URL relative to this page.
         docs_url: the URL of the feature's own docs page in this site, when it has one.
+        evidence: its key columns from the last ``promote report``, when one is configured.
     """
     f = record.feature
     rows: list[tuple[str, str]] = [
@@ -204,6 +225,10 @@ def render_feature(
     for label, url in f.links.items():
         rows.append((_e(label).capitalize(),
                      f'<a href="{_e(url)}" rel="nofollow noopener">{_e(url)}</a>'))
+    if evidence is not None:
+        rows += [(label, _e(value)) for label, value in zip(
+            _EVIDENCE_COLUMNS, (evidence.age, evidence.last_own_work, evidence.owner,
+                                evidence.usage), strict=True)]
     if f.demo:
         rows.append(("Demo", f"<code>fledge demo {_e(f.name)}</code>"))
     for label, value in (("Stable path", f.stable_path), ("Promoted in", f.promoted_in),

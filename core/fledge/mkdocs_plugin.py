@@ -7,6 +7,7 @@ Enable it in ``mkdocs.yml``; installing a plugin and rebuilding adds its feature
       - fledge:
           path: catalogue                 # folder of the generated pages
           readiness: promote-check.json   # optional: last `promote check --format json`
+          report: promote-report.json     # optional: last `promote report --format json`
           host: trl                       # optional: another library's namespace
 
 It writes ``<path>/index.md`` (a table of every feature, filterable by stage) and
@@ -33,7 +34,7 @@ from mkdocs.plugins import BasePlugin, get_plugin_logger
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 
-from . import _catalogue
+from . import _catalogue, _report_evidence
 from ._errors import HostNotFoundError
 from ._host import Host
 from ._hosts import find_host
@@ -57,6 +58,9 @@ class CatalogueConfig(Config):
     """Folder, inside the docs, of the generated pages."""
     readiness = c.Optional(c.Type(str))
     """A ``promote check --format json`` output file, relative to ``mkdocs.yml``."""
+    report = c.Optional(c.Type(str))
+    """A ``promote report --format json`` output file, relative to ``mkdocs.yml``: adds the
+    age, last own work, owner and usage columns."""
     title = c.Type(str, default="Feature catalogue")
     """Title of the index page."""
     host = c.Optional(c.Type(str))
@@ -88,12 +92,14 @@ class CataloguePlugin(BasePlugin[CatalogueConfig]):
         registry = (self._host or find_host()).registry()
         records = registry.features()
         readiness = self._readiness(config)
+        evidence = self._evidence(config)
         index = self._add(files, config, "index.md", InclusionLevel.UNDEFINED)
         pages = {r.name: self._add(files, config, f"{r.name}.md", InclusionLevel.NOT_IN_NAV)
                  for r in records}
         index.content_string = _catalogue.render_index(
             records, registry.problems(), readiness,
             lambda name: pages[name].url_relative_to(index), title=self.config.title,
+            evidence=evidence,
         )
         for record in records:
             page = pages[record.name]
@@ -102,6 +108,8 @@ class CataloguePlugin(BasePlugin[CatalogueConfig]):
                 record, readiness.get(record.name, _catalogue.UNKNOWN),
                 index_url=index.url_relative_to(page),
                 docs_url=None if docs is None else docs.url_relative_to(page),
+                evidence=None if evidence is None else evidence.get(
+                    record.name, _report_evidence.UNREPORTED),
             )
         for problem in registry.problems():
             log.info("catalogue: [%s] %s", problem.kind.value, safe(problem))
@@ -142,6 +150,22 @@ class CataloguePlugin(BasePlugin[CatalogueConfig]):
         except (OSError, ValueError) as exc:
             log.warning("catalogue: cannot read readiness file %s: %s; readiness shows "
                         "'unknown'", path, exc)
+            return {}
+
+    def _evidence(self, config: MkDocsConfig) -> dict[str, _report_evidence.Evidence] | None:
+        """The report's key columns; None (no columns) without a report file."""
+        if not self.config.report:
+            return None
+        path = Path(config.config_file_path or ".").parent / self.config.report
+        if not path.is_file():
+            log.info("catalogue: report file %s not found; no age, owner or usage columns",
+                     path)
+            return None
+        try:
+            return _report_evidence.load_evidence(path)
+        except (OSError, ValueError) as exc:
+            log.warning("catalogue: cannot read report file %s: %s; its columns show "
+                        "'no data'", path, exc)
             return {}
 
     def _docs_file(self, files: Files, config: MkDocsConfig, record: FeatureRecord) -> File | None:
