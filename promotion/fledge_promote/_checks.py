@@ -24,7 +24,6 @@ __all__ = [
     "CheckResult",
     "FeatureReport",
     "Verdict",
-    "collect_checks",
     "run_checks",
 ]
 
@@ -135,66 +134,6 @@ class FeatureReport:
     def to_dict(self) -> dict[str, Any]:
         return {"feature": self.feature, "ready": self.ready,
                 "results": [r.to_dict() for r in self.results]}
-
-
-def collect_checks(config: PromoteConfig) -> tuple[list[Check], list[CheckResult]]:
-    """The built-in checks plus those plugins contribute, minus ``skip_checks``.
-
-    Each plugin's hook is called on its own: one that raises or returns something that is not
-    a check is turned into an ``error`` result, and the other checks still run.
-
-    Returns:
-        The checks to run, and the errors met while collecting them.
-    """
-    from ._builtin_checks import BUILTIN_CHECKS
-
-    checks: list[Check] = list(BUILTIN_CHECKS)
-    problems: list[CheckResult] = []
-    for plugin, contributed in _hook_results("fledge_promote_checks", problems):
-        for item in contributed:
-            label = f"plugin:{plugin}"
-            if not isinstance(item, Check) or not isinstance(getattr(item, "name", None), str):
-                problems.append(CheckResult(
-                    label, Verdict.ERROR,
-                    f"plugin {plugin!r} returned {type(item).__name__} from "
-                    "fledge_promote_checks, not a check (name, description, run(context))",
-                    "fix the plugin's hook to return objects following fledge_promote.Check"))
-            elif any(c.name == item.name for c in checks):
-                problems.append(CheckResult(
-                    label, Verdict.ERROR,
-                    f"plugin {plugin!r} contributes a check named {item.name!r}, which is "
-                    "already taken", "rename the plugin's check"))
-            else:
-                checks.append(item)
-    return [c for c in checks if c.name not in config.skip_checks], problems
-
-
-def _hook_results(hook: str, problems: list[CheckResult]) -> list[tuple[str, Sequence[Any]]]:
-    """Call every implementation of ``hook`` on its own; record failures in ``problems``."""
-    import fledge
-
-    registry = fledge.get_registry()
-    try:
-        registry.names()  # loads the plugins, so their hook implementations are registered
-    except Exception as exc:  # noqa: BLE001 - a broken registry must not stop the checks
-        problems.append(CheckResult("plugins", Verdict.ERROR, f"plugins failed to load: {exc}",
-                                    "run `fledge doctor`"))
-        return []
-    out = []
-    for impl in getattr(registry.pm.hook, hook).get_hookimpls():
-        try:
-            returned = impl.function()
-        except Exception as exc:  # noqa: BLE001 - isolate each plugin
-            problems.append(CheckResult(
-                f"plugin:{impl.plugin_name}", Verdict.ERROR,
-                f"plugin {impl.plugin_name!r}: its {hook} hook raised "
-                f"{type(exc).__name__}: {exc}", "report it to the plugin's maintainers"))
-            continue
-        if returned is None:
-            continue
-        out.append((impl.plugin_name, list(returned) if isinstance(returned, (list, tuple))
-                    else [returned]))
-    return out
 
 
 def run_checks(

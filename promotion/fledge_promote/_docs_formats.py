@@ -15,6 +15,7 @@ from typing import Protocol, runtime_checkable
 from ._config import PromoteConfig
 from ._errors import ConfigError, PlanError
 from ._nav_yaml import Block, blocks, children, indent_of, load_yaml, reindent
+from ._plugin_hooks import hook_results
 
 __all__ = ["DocsFormat", "MkDocsNav", "DocBuilderToctree", "get_docs_format", "remove_notice"]
 
@@ -309,11 +310,9 @@ def get_docs_format(config: PromoteConfig) -> DocsFormat:
     """The format named by ``docs_format``: built in, or contributed by a plugin."""
     if config.docs_format in _BUILTIN:
         return _BUILTIN[config.docs_format]
-    from ._checks import _hook_results
-
     problems: list = []
     contributed = {}
-    for _plugin, formats in _hook_results("fledge_promote_docs_formats", problems):
+    for _plugin, formats in hook_results("fledge_promote_docs_formats", problems):
         for fmt in formats:
             if isinstance(fmt, DocsFormat):
                 contributed.setdefault(fmt.name, fmt)

@@ -15,7 +15,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ._apply import apply_plan, journal_exists, recover
-from ._checks import CheckContext, collect_checks, run_checks
+from ._check_set import collect_checks
+from ._checks import CheckContext, run_checks
 from ._config import load_config
 from ._errors import ApplyError, ConfigError, PlanError, RefusedError, UsageError
 from ._features import find_feature, list_features

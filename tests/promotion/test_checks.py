@@ -8,7 +8,8 @@ import xml.etree.ElementTree as ET
 from promote_helpers import promote
 
 from fledge_promote import CheckResult, Verdict, render
-from fledge_promote._checks import CheckContext, FeatureReport, collect_checks, run_checks
+from fledge_promote._check_set import collect_checks
+from fledge_promote._checks import CheckContext, FeatureReport, run_checks
 from fledge_promote._config import PromoteConfig
 from fledge_promote._features import FeatureInfo
 
