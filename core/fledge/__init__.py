@@ -95,9 +95,8 @@ def __getattr__(name: str) -> object:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'fledge' has no attribute {name!r}")
-    from importlib import import_module
-
-    value = getattr(import_module(module, __name__), name)
+    # __import__ rather than importlib.import_module: the C path, shown by -X importtime.
+    value = getattr(__import__(__name__ + module, fromlist=["_"]), name)
     globals()[name] = value
     return value
 

@@ -93,7 +93,8 @@ class _InTreeLoader:
         if record.status != _OK:
             raise registry.unavailable(record)
         registry.run_in_tree(record, module, self.loader)
-        _warn(self.host, registry.get(self.feature_name))
+        if not registry.quiet_loads:
+            _warn(self.host, registry.get(self.feature_name))
 
     def __getattr__(self, attr: str) -> Any:  # get_source, get_resource_reader, is_package
         return getattr(self.loader, attr)

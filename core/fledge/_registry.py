@@ -72,6 +72,8 @@ class Registry:
         self._switches: Switches | None = None
         self._versions: VersionCache | None = None
         self._folder: Folder | None = None
+        #: Above zero while the registry itself imports an in-tree feature (no notice then).
+        self.quiet_loads = 0
 
     @property
     def pm(self) -> pluggy.PluginManager:
@@ -212,6 +214,13 @@ class Registry:
             record = self.get(name)
             if record.status is not Status.OK:
                 raise self.unavailable(record)
+            if record.source == "in-tree":  # its own package: the namespace's import hook
+                self.quiet_loads += 1  # records and tells the plugins; no notice for us
+                try:
+                    with plugin_output():
+                        return importlib.import_module(record.feature.module)
+                finally:
+                    self.quiet_loads -= 1
             module = self._import_implementation(record)
             self._modules[name] = module
         if self._loaded:

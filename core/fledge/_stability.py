@@ -158,7 +158,8 @@ class Notices:
         key = f"{feature.name}:{feature.stage.value}"
         if key in self._warned:
             return
-        stacklevel, caller = _caller_stacklevel(("fledge",))
+        # importlib.import_module(...) is machinery too: the notice points at its caller.
+        stacklevel, caller = _caller_stacklevel(("fledge", "importlib"))
         if in_packages(caller, internal_packages):
             return
         if feature.stage is Stage.EXPERIMENTAL:

@@ -419,3 +419,26 @@ def test_fledge_registers_its_own_host_like_any_library():
     [(name, value)] = pyproject["project"]["entry-points"]["fledge.hosts"].items()
     loaded = EntryPoint(name, value, "fledge.hosts").load()
     assert (name, loaded) == ("fledge", fledge.find_host())
+
+
+def test_doctor_imports_in_tree_features_without_notices(mylib, capsys):
+    from mylib.notices import MyLibWarning
+
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        assert main(["doctor", "--host", "mylib", "--json"]) == 1
+    assert notices(record, MyLibWarning) == []  # the host's own loading never warns
+    report = json.loads(capsys.readouterr().out)
+    assert (report["features"], report["ok"]) == (5, 4)
+    assert "mylib.experimental.alpha" in sys.modules
+    assert sys.modules["gamma"].SEEN.count("alpha") == 1  # told once, by the registry
+
+
+def test_import_module_points_the_notice_at_its_caller(mylib):
+    import importlib
+
+    from mylib.notices import MyLibWarning
+
+    with pytest.warns(MyLibWarning) as record:
+        importlib.import_module("mylib.experimental.beta")
+    assert [w.filename for w in record if w.category is MyLibWarning] == [__file__]
