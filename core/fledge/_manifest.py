@@ -35,8 +35,9 @@ class Stage(str, enum.Enum):
         return self.value
 
 
-#: Names a feature may not take: they are attributes of ``fledge.experimental`` or modules of
-#: the host, and a feature of that name would shadow them.
+#: Names no feature of any host may take: fledge's machinery, and ``host``, the attribute by
+#: which every namespace module holds its `fledge.Host`. A host reserves more of its own
+#: (``Host(reserved=...)``; fledge's reserves its package names).
 RESERVED_NAMES = frozenset(
     {
         "cli",
@@ -44,13 +45,11 @@ RESERVED_NAMES = frozenset(
         "hookimpl",
         "hookspec",
         "hookspecs",
+        "host",
         "registry",
         "stability",
         "testing",
         "mkdocs_plugin",
-        "fledge",
-        "fledge_plugins",
-        "fledge_promote",
     }
 )
 

@@ -341,8 +341,8 @@ class Registry:
         if feature.name in taken:
             self._problems.append(self._plugin_problem(
                 ProblemKind.RESERVED_NAME, origin,
-                f"feature name {feature.name!r} is taken by {self.host.namespace}"
-                f".{feature.name}, which is not a feature; this one was not registered",
+                f"feature name {feature.name!r} is reserved by {self.host.namespace} (a module "
+                "or package of the host, not a feature); this one was not registered",
                 feature=feature.name,
             ))
             return

@@ -289,8 +289,10 @@ def _validate(name: str, host: Host) -> None:
     """Raise `ManifestError` when ``name`` cannot name a feature (same rules)."""
     package = _names(name, host)[1] if name.isidentifier() else f"x_{name}"
     Feature(name=name, summary="x", module=f"{package}.core", exports=(name,), since="0.1.0")
-    if name in host.reserved or any(package == q or package.startswith(q + ".")
-                                    for q in host.quiet):
+    if name in host.reserved:
+        raise ManifestError("name", f"must not be one {host.namespace} reserves "
+                            f"({', '.join(sorted(host.reserved))})", name, feature=name)
+    if any(package == q or package.startswith(q + ".") for q in host.quiet):
         raise ManifestError(
             "name", f"must not make the package name {package!r}, which belongs to "
             f"{host.distribution}", name, feature=name,

@@ -33,6 +33,7 @@ host = Host(
     quiet=("fledge", "fledge_plugins", "fledge_promote"),
     notice=NOTICE,
     distribution="fledge",
+    reserved=("fledge", "fledge_plugins", "fledge_promote"),
 )
 
 __getattr__, __dir__ = host.serve()

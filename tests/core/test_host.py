@@ -223,7 +223,7 @@ def test_a_plugin_clashing_with_an_in_tree_feature_loses(mylib, fledge_site):
     assert "already provided by the in-tree feature mylib.experimental.alpha" in (
         kinds["duplicate-name"].reason)
     assert "MYLIB_EXPERIMENTAL_PLUGINS_BLOCK" in kinds["duplicate-name"].fix
-    assert "taken by mylib.experimental.utils" in kinds["reserved-name"].reason
+    assert "'utils' is reserved by mylib.experimental" in kinds["reserved-name"].reason
 
 
 def test_the_hosts_switches_are_its_own(mylib):
@@ -442,3 +442,34 @@ def test_import_module_points_the_notice_at_its_caller(mylib):
     with pytest.warns(MyLibWarning) as record:
         importlib.import_module("mylib.experimental.beta")
     assert [w.filename for w in record if w.category is MyLibWarning] == [__file__]
+
+
+def test_the_scaffolded_plugin_of_a_host_passes_its_own_tests(mylib, fledge_site, tmp_path):
+    import os
+    import subprocess
+
+    from fledge._scaffold import scaffold
+
+    target = tmp_path / "mylib-delta"
+    scaffold("delta", target, host=mylib.host)
+    fledge_site.add("mylib-delta", {
+        "mylib_delta": (target / "mylib_delta" / "__init__.py").read_text(),
+        "mylib_delta.core": (target / "mylib_delta" / "core.py").read_text(),
+    }, entry_points={"delta": "mylib_delta"}, group="mylib.experimental")
+    env = {k: v for k, v in os.environ.items() if not k.endswith("EXPERIMENTAL_SILENCE")}
+    env["PYTHONPATH"] = os.pathsep.join([str(fledge_site.root), env.get("PYTHONPATH", "")])
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                           str(target / "tests")], capture_output=True, text=True, env=env,
+                          cwd=target, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "4 passed" in done.stdout
+
+
+def test_fledge_reserves_its_package_names(fledge_site):
+    fledge_site.add("fledge-bad", {"bad": plugin_source(manifest("fledge_plugins", "x"))})
+    fledge_site.add("fledge-worse", {"worse": plugin_source(manifest("host", "x"))})
+    problems = {p.plugin: p for p in fledge_site.registry().problems()}
+    assert {name: p.kind.value for name, p in problems.items()} == {
+        "bad": "reserved-name", "worse": "reserved-name"}
+    assert "reserved by fledge.experimental" in problems["bad"].reason  # the host's own rule
+    assert "field 'name' must not start with '_' or shadow" in problems["worse"].reason
