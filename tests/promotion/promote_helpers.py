@@ -16,8 +16,6 @@ from pathlib import Path
 
 import pytest
 
-from fledge_promote._links import find_links, resolve_link
-
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -64,20 +62,6 @@ def python(root: Path, code: str, *paths: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(str(root / p) for p in paths)}
     return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=root,
                           capture_output=True, text=True, env=env, timeout=120)
-
-
-def dead_links(root: Path, docs: str = "docs/source") -> list[str]:
-    """Every relative link of the docs that points at no file (the docs' link graph)."""
-    dead = []
-    for page in sorted((root / docs).rglob("*.md")):
-        rel = page.relative_to(root).as_posix()
-        for link in find_links(page.read_text(encoding="utf-8")):
-            href = link.href
-            if link.kind == "autolink" or "://" in href or href.startswith(("#", "mailto:")):
-                continue
-            if resolve_link(rel, href, lambda p: (root / p).exists()) is None:
-                dead.append(f"{rel}:{link.line}: {href}")
-    return dead
 
 
 TRL_FILES = {

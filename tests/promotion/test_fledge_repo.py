@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections import Counter
 
 import pytest
-from promote_helpers import dead_links, git, promote, python, snapshot
+from lint_helpers import dead_links, findings, ruff
+from promote_helpers import git, promote, python, snapshot
 
 
 @pytest.mark.slow
@@ -32,10 +34,19 @@ def test_promote_sample_feature_in_a_copy_of_this_repository(fledge_copy):
             "to": "tests/stable/word_count/test_api.py"} in plan["moves"]
     assert plan["facts"]["stable import path"] == "fledge_plugins.stable"
     assert snapshot(root) == before  # a dry run writes nothing
+    moved_from = {m["to"]: m["from"] for m in plan["moves"]}
+    changed = {moved_from.get(p, p): p for p in plan["changed"] if p.endswith(".py")}
+    findings_before = findings(root, {old: old for old in changed})
 
     done = promote(root, "word_count", "--apply", "-q")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "tests at the new place: 2 passed" in done.stdout
+    created = [p for p in plan["created"] if p.endswith(".py")]
+    assert "plugins/fledge_plugins/stable/__init__.py" in created
+    for args in (("check", "--no-cache"), ("format", "--check", "--no-cache")):
+        linted = ruff(root, *args, *created)
+        assert linted.returncode == 0, linted.stdout + linted.stderr
+    assert findings(root, changed) - findings_before == Counter()
 
     read = lambda rel: (root / rel).read_text()  # noqa: E731
     manifest = read("plugins/fledge_plugins/stable/word_count/__init__.py")

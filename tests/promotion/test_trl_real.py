@@ -4,14 +4,13 @@ the installed release's package (see trl_copy.py), checked the way TRL's maintai
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
-from promote_helpers import dead_links, promote, python
+from lint_helpers import dead_links, findings, ruff
+from promote_helpers import promote, python
 from trl_copy import PROMOTED, RETIRED, build_trl_copy, git, installed_version
 
 pytestmark = pytest.mark.slow
@@ -31,24 +30,6 @@ def trl_real(trl_template, tmp_path) -> Path:
     git(root, "config", "user.name", "t")
     git(root, "config", "user.email", "t@example.com")
     return root
-
-
-def ruff(root: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "RUFF_CACHE_DIR": str(root / ".ruff_cache")}
-    return subprocess.run([sys.executable, "-m", "ruff", *args], cwd=root, capture_output=True,
-                          text=True, env=env)
-
-
-def findings(root: Path, files: dict[str, str]) -> Counter:
-    """ruff's findings under the target's own configuration, per logical file."""
-    done = ruff(root, "check", "--output-format", "json", "--exit-zero", "--no-cache",
-                *files.values())
-    found = Counter()
-    back = {v: k for k, v in files.items()}
-    for item in json.loads(done.stdout or "[]"):
-        rel = Path(item["filename"]).resolve().relative_to(root.resolve()).as_posix()
-        found[(back.get(rel, rel), item["code"])] += 1
-    return found
 
 
 def text_files(root: Path) -> dict[str, str]:
