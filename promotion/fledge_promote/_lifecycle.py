@@ -136,9 +136,13 @@ def plan_retirement(
         nav = repo.read(config.nav_file)
         if nav is not None:
             fmt = get_docs_format(config)
-            new_nav = fmt.remove_entry(nav, fmt.page_ref(config, page))
+            ref = fmt.page_ref(config, page)
+            new_nav = fmt.remove_entry(nav, ref)
             if new_nav != nav:
                 record(plan, repo, config.nav_file, new_nav)
+                plan.notes.append(f"{config.nav_file}: {ref} removed from the navigation")
+            else:
+                plan.notes.append(f"{config.nav_file} does not list {ref}; nothing to remove")
     _remove_entry_point(repo, plan, info)
     _changelog(repo, config, plan, f"- Removed the experimental feature `{info.name}` (last "
                f"shipped in {last}). {hint}")
