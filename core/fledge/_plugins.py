@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._errors import ManifestError, ReservedNameError
 from ._manifest import Feature
-from ._output import plugin_output, wrap_output
+from ._output import wrap_output
 from ._records import ProblemKind
 
 if TYPE_CHECKING:
@@ -30,15 +30,15 @@ Report = Callable[..., None]
 def load_plugin(pm: pluggy.PluginManager, origin: Origin, report: Report) -> Any | None:
     """Import a plugin's module and register it; None, with the problem reported, if it fails.
 
-    The plugin's hook implementations are wrapped so that, whoever calls them (the registry,
-    ``promote``), what they print goes to standard error.
+    Call it inside `plugin_output`. The plugin's hook implementations are wrapped so that,
+    whoever calls them later (the registry, ``promote``), what they print goes to standard
+    error too.
     """
     import pluggy
 
     ep = origin.entry_point
     try:
-        with plugin_output():
-            plugin = ep.load()
+        plugin = ep.load()  # the registry sends what it prints to stderr (plugin_output)
     except SyntaxError as exc:
         where = f"{exc.filename}:{exc.lineno}" if exc.filename else "its module"
         report(

@@ -72,6 +72,7 @@ class Registry:
         self._switches: Switches | None = None
         self._versions: VersionCache | None = None
         self._folder: Folder | None = None
+        self._taken: frozenset[str] = frozenset()
         #: Above zero while the registry itself imports an in-tree feature (no notice then).
         self.quiet_loads = 0
 
@@ -303,22 +304,24 @@ class Registry:
             if name not in self._records:
                 self._add_in_tree(name, init)
         builtin = self.host.builtin
-        for origin in find_origins(self.host.group, self._path, builtin):
-            dist = origin.distribution
-            refusal = switches.plugin_refusal(origin.plugin, dist, dist in builtin)
-            if refusal is not None:
-                self._problems.append(self._plugin_problem(
-                    ProblemKind.BLOCKED, origin,
-                    f"not loaded: {switches.reason(refusal)}", switch=refusal,
-                ))
-                continue
-            module = load_plugin(self.pm, origin, self._report)
-            if module is None:
-                continue
-            self._plugin_modules[origin.plugin] = module
-            self._plugin_origins[origin.plugin] = origin
-            for feature in collect_features(self.pm, origin, module, self._report):
-                self._add_feature(origin, feature)
+        self._taken = self.host.reserved | self.plain_modules()
+        with plugin_output():  # once around every plugin's import and registration hook
+            for origin in find_origins(self.host.group, self._path, builtin):
+                dist = origin.distribution
+                refusal = switches.plugin_refusal(origin.plugin, dist, dist in builtin)
+                if refusal is not None:
+                    self._problems.append(self._plugin_problem(
+                        ProblemKind.BLOCKED, origin,
+                        f"not loaded: {switches.reason(refusal)}", switch=refusal,
+                    ))
+                    continue
+                module = load_plugin(self.pm, origin, self._report)
+                if module is None:
+                    continue
+                self._plugin_modules[origin.plugin] = module
+                self._plugin_origins[origin.plugin] = origin
+                for feature in collect_features(self.pm, origin, module, self._report):
+                    self._add_feature(origin, feature)
 
     def _report(self, kind: ProblemKind, origin: Origin, reason: str,
                 feature: str | None = None) -> None:
@@ -337,8 +340,7 @@ class Registry:
                 feature=feature.name,
             ))
             return
-        taken = self.host.reserved | self.plain_modules()
-        if feature.name in taken:
+        if feature.name in self._taken:
             self._problems.append(self._plugin_problem(
                 ProblemKind.RESERVED_NAME, origin,
                 f"feature name {feature.name!r} is reserved by {self.host.namespace} (a module "
@@ -374,35 +376,20 @@ class Registry:
 
     # -- problem building -------------------------------------------------------------------
 
-    def _plugin_problem(
-        self,
-        kind: ProblemKind,
-        origin: Origin,
-        reason: str,
-        *,
-        feature: str | None = None,
-        **fix_fields: str,
-    ) -> Problem:
-        fix = FIXES[kind].format(
-            dist=origin.distribution or f"the plugin {origin.plugin!r}", **self._words(),
-            **fix_fields,
-        )
-        return Problem(kind, origin.plugin, origin.distribution, origin.version, reason, fix,
-                       feature)
+    def _plugin_problem(self, kind: ProblemKind, origin: Origin, reason: str, *,
+                        feature: str | None = None, **fix_fields: str) -> Problem:
+        return self._problem(kind, origin.plugin, origin.distribution, origin.version, reason,
+                             feature, fix_fields)
 
-    def _feature_problem(
-        self, record: FeatureRecord, kind: ProblemKind, reason: str, **fix_fields: str
-    ) -> Problem:
-        fix = FIXES[kind].format(
-            dist=record.distribution or f"the plugin {record.plugin!r}", **self._words(),
-            **fix_fields,
-        )
-        problem = Problem(
-            kind, record.plugin, record.distribution, record.version, reason, fix, record.name
-        )
+    def _feature_problem(self, record: FeatureRecord, kind: ProblemKind, reason: str,
+                         **fix_fields: str) -> Problem:
+        problem = self._problem(kind, record.plugin, record.distribution, record.version,
+                                reason, record.name, fix_fields)
         self._problems.append(problem)
         return problem
 
-
-    def _words(self) -> dict[str, str]:
-        return {"group": self.host.group, "block": self.switches.block_variable}
+    def _problem(self, kind: ProblemKind, plugin: str, dist: str | None, version: str | None,
+                 reason: str, feature: str | None, fix_fields: dict[str, str]) -> Problem:
+        fix = FIXES[kind].format(dist=dist or f"the plugin {plugin!r}", group=self.host.group,
+                                 block=self.switches.block_variable, **fix_fields)
+        return Problem(kind, plugin, dist, version, reason, fix, feature)
