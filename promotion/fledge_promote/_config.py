@@ -118,6 +118,10 @@ class PromoteConfig:
     report_upkeep_cochanges: int = field(default=2, metadata={
         "doc": "`promote report`: this many commits changing the feature together with its "
                "stable parent module is high upkeep."})
+    docs_examples_test: str = field(default="", metadata={
+        "doc": "With `--junit`: node id of the test that runs a page's examples ({page}: the "
+               "page relative to docs_dir); `docs-examples` reads its result instead of "
+               "running them. Empty: always run them."})
 
     @property
     def experimental_dir(self) -> str:

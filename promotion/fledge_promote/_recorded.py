@@ -18,7 +18,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ._checks import CheckContext
+from ._checks import CheckContext, CheckResult, failed, passed
 from ._errors import UsageError
 from ._testrun import TestRun
 
@@ -29,8 +29,10 @@ __all__ = ["RecordedRun"]
 class _Case:
     file: str | None
     classname: str
+    name: str
     outcome: str  # passed, failed, errors, skipped
     time: float
+    message: str = ""
 
 
 @dataclass
@@ -73,8 +75,12 @@ class RecordedRun:
             children = {child.tag for child in case}
             outcome = ("errors" if "error" in children else "failed" if "failure" in children
                        else "skipped" if "skipped" in children else "passed")
-            run._cases.append(_Case(case.get("file"), case.get("classname", ""), outcome,
-                                    float(case.get("time") or 0)))
+            problem = next((c for c in case if c.tag in ("failure", "error")), None)
+            message = "" if problem is None else (problem.get("message") or "").strip()
+            run._cases.append(_Case(case.get("file"), case.get("classname", ""),
+                                    case.get("name", ""), outcome,
+                                    float(case.get("time") or 0), message.splitlines()[0]
+                                    if message else ""))
         return run
 
     def run_for(self, context: CheckContext) -> TestRun:
@@ -94,6 +100,37 @@ class RecordedRun:
             run.tail = f"(recorded in {self.junit}; see that run's output)"
         self._coverage(context, run)
         return run
+
+    def docs_examples(self, context: CheckContext, page: str, runnable: int
+                      ) -> CheckResult | None:
+        """``docs-examples`` from the recorded test named by ``docs_examples_test``.
+
+        Returns:
+            The check's result, or None when no such test was recorded (the examples run).
+        """
+        template = context.config.docs_examples_test
+        if not template:
+            return None
+        docs_dir = context.config.docs_dir.rstrip("/") + "/"
+        relative = page[len(docs_dir):] if page.startswith(docs_dir) else page
+        nodeid = template.format(page=relative)
+        path, _, rest = nodeid.partition("::")
+        *classes, name = rest.split("::") if rest else [""]
+        dotted = ".".join([path.removesuffix(".py").replace("/", "."), *classes])
+        case = next((c for c in self._cases if c.name == name and (
+            c.classname == dotted or (c.file == path and c.classname.endswith(
+                ".".join(classes))))), None)
+        if case is None:
+            return None
+        where = f"recorded in {self.junit.name}: {nodeid}"
+        if case.outcome == "passed":
+            return passed("docs-examples", f"{runnable} example(s) ran ({where})", file=page)
+        if case.outcome == "skipped":
+            return None  # the recorded run proved nothing: run them here
+        return failed("docs-examples", f"the examples failed ({where}): "
+                      f"{case.message or case.outcome}",
+                      "fix the example, or put <!-- fledge: skip-run (reason) --> on the line "
+                      "before its fence if it cannot run offline", file=page)
 
     def _coverage(self, context: CheckContext, run: TestRun) -> None:
         import coverage

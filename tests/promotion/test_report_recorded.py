@@ -130,3 +130,49 @@ def test_recorded_options_errors(trl_repo, tmp_path):
     bad = promote(trl_repo, "check", "--all", "--junit", str(tmp_path / "bad.xml"),
                   "--coverage-data", str(tmp_path / "cov.data"))
     assert bad.returncode == 2 and "not JUnit XML" in bad.stderr
+
+
+DOCS_TEST = '''
+    import pytest
+
+
+    @pytest.mark.parametrize("page", ["foo.md", "bar.md"])
+    def test_page_examples(page):
+        assert page != "bar.md", "bar's example raised NameError: name 'x' is not defined"
+    '''
+
+
+def test_docs_examples_from_the_recorded_docs_test(trl_repo, tmp_path):
+    write(trl_repo, {"tests/test_docs_pages.py": DOCS_TEST, "docs/source/bar.md": '''
+        # Bar
+
+        ```python
+        from trl.experimental.bar import BarTrainer
+
+        BarTrainer()
+        ```
+        '''})
+    only = ["--only", "docs-examples", "--json", "-q"]
+    fresh = outcomes(promote(trl_repo, "check", "--all", *only))
+    assert {name: checks["docs-examples"][0] for name, checks in fresh.items()} == {
+        "bar": "pass", "foo": "pass"}  # run for real, both pages' examples work
+    pyproject = trl_repo / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + 'docs_examples_test = '
+                         '"tests/test_docs_pages.py::test_page_examples[{page}]"\n')
+    commit_all(trl_repo, "a docs test")
+    junit, data = tmp_path / "junit.xml", tmp_path / "promote.coverage"
+    subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                    f"--junitxml={junit}", "-p", "fledge_promote._pytest_coverage",
+                    f"--promote-coverage={data}", "tests"], cwd=trl_repo, capture_output=True,
+                   timeout=300, env={**os.environ, "PYTHONPATH": str(trl_repo)})
+    assert junit.is_file()
+    done = promote(trl_repo, "check", "--all", *only, "--junit", str(junit),
+                   "--coverage-data", str(data))
+    results = {f["feature"]: f["results"][0] for f in json.loads(done.stdout)["features"]}
+    # The recorded test's verdict, not a new run: it says bar's examples failed.
+    assert results["bar"]["verdict"] == "fail"
+    assert ("the examples failed (recorded in junit.xml: tests/test_docs_pages.py::"
+            "test_page_examples[bar.md]): AssertionError: bar's example raised NameError"
+            ) in results["bar"]["reason"]
+    assert results["foo"]["verdict"] == "pass"
+    assert "recorded in junit.xml" in results["foo"]["reason"]
