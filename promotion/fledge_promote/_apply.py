@@ -86,6 +86,26 @@ def _new_dirs(repo: Repo, paths: list[str]) -> list[str]:
     return sorted(found, key=lambda p: -p.count("/"))
 
 
+def discard_journal(repo: Repo) -> None:
+    """Remove the journal in one atomic step: renamed first, then deleted.
+
+    A kill while deleting must not leave a journal folder without ``journal.json``, which
+    ``--recover`` reads as "killed while writing the backups, nothing changed".
+    """
+    journal_dir = repo.root / JOURNAL_DIR
+    if not journal_dir.exists():
+        return
+    discarded = repo.root / f"{JOURNAL_DIR}.discarded-{os.getpid()}"
+    os.replace(journal_dir, discarded)
+    shutil.rmtree(discarded, ignore_errors=True)
+
+
+def _sweep_discarded(repo: Repo) -> None:
+    """Delete what a kill left of journals already discarded."""
+    for leftover in repo.root.glob(f"{JOURNAL_DIR}.discarded-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+
+
 def _begin(repo: Repo, plan: Plan) -> dict:
     for rel in plan.touched():
         repo.safe_path(rel)  # refuses anything outside the repository before any write
@@ -124,6 +144,7 @@ def apply_plan(repo: Repo, plan: Plan, progress: Callable[[str], None] = lambda 
     if plan.failures:
         raise RefusedError("the plan has files that could not be rewritten: "
                            + "; ".join(plan.failures))
+    _sweep_discarded(repo)
     journal = _begin(repo, plan)
     crash_after = int(os.environ.get(CRASH_VARIABLE, "0") or 0)
     done = 0
@@ -168,7 +189,7 @@ def apply_plan(repo: Repo, plan: Plan, progress: Callable[[str], None] = lambda 
                else f"restoring failed too: {JOURNAL_DIR}/ is kept, run `promote --recover`"),
             restored=restored,
         ) from exc
-    shutil.rmtree(repo.root / JOURNAL_DIR)
+    discard_journal(repo)
 
 
 def _undo(repo: Repo, journal: dict) -> bool:
@@ -195,7 +216,7 @@ def _undo(repo: Repo, journal: dict) -> bool:
                 shutil.copy2(journal_dir / "index", index)
     except OSError:
         return False
-    shutil.rmtree(journal_dir)
+    discard_journal(repo)
     return True
 
 
@@ -212,15 +233,16 @@ def recover(repo: Repo) -> RecoveryResult:
             be restored; the journal is kept for another try.
     """
     path = repo.root / JOURNAL_DIR / "journal.json"
+    _sweep_discarded(repo)
     git_lock = release_stale_lock(repo) if (repo.root / JOURNAL_DIR).exists() else None
     if not path.exists():
         if (repo.root / JOURNAL_DIR).exists():  # died while writing backups: nothing changed
-            shutil.rmtree(repo.root / JOURNAL_DIR)
+            discard_journal(repo)
             return RecoveryResult("undone", git_lock=git_lock)
         return RecoveryResult("nothing")
     journal = json.loads(path.read_text(encoding="utf-8"))
     if journal["state"] == "committed":
-        shutil.rmtree(repo.root / JOURNAL_DIR)
+        discard_journal(repo)
         return RecoveryResult("finished", journal["action"], journal["feature"],
                               git_lock=git_lock)
     if not _undo(repo, journal):

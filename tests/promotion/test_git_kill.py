@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from promote_helpers import git, promote, snapshot
 
+from fledge_promote import Repo
 from fledge_promote._repo import JOURNAL_DIR
 
 DRIVER = textwrap.dedent("""
@@ -150,3 +151,34 @@ def test_recover_refuses_while_the_recorded_git_still_runs(trl_repo, tmp_path):
     assert done.returncode == 0, done.stderr
     assert "removed .git/index.lock left by the killed `git mv a b`" in done.stdout
     assert not lock(root).exists()
+
+
+def test_a_kill_while_the_journal_is_deleted_does_not_undo_a_finished_run(trl_repo, monkeypatch):
+    """The journal is renamed before it is deleted: a run killed while deleting it has
+    finished, and recover must not take the half-deleted folder for an unstarted run."""
+    from fledge_promote import (
+        _apply,
+        apply_plan,
+        find_feature,
+        load_config,
+        plan_promotion,
+        recover,
+    )
+
+    repo = Repo(trl_repo)
+    config, _ = load_config(trl_repo)
+    plan = plan_promotion(repo, config, find_feature(repo, config, "foo"))
+
+    def killed(path, ignore_errors=False):  # the process dies with the folder half deleted
+        (Path(path) / "journal.json").unlink()
+        raise SystemExit("killed")
+
+    monkeypatch.setattr(_apply.shutil, "rmtree", killed)
+    with pytest.raises(SystemExit):
+        apply_plan(repo, plan)
+    monkeypatch.undo()
+    assert not (trl_repo / JOURNAL_DIR).exists()
+    assert list(trl_repo.glob(f"{JOURNAL_DIR}.discarded-*"))
+    assert recover(Repo(trl_repo)).outcome == "nothing"
+    assert not list(trl_repo.glob(f"{JOURNAL_DIR}.discarded-*"))
+    assert (trl_repo / "trl/trainer/foo/foo_trainer.py").exists()  # the promotion stands
