@@ -215,8 +215,8 @@ def add_history(root: Path, commits: int, seed: int = 1) -> None:
             files = dict([edit(rng.choice(modules), n), edit(rng.choice(trainers), n)])
         when = f"{1735732800 + n * 3600} +0000"
         author = f"Dev{rng.randrange(6)}"
-        stream += f"commit refs/heads/main\ncommitter {author} <{author}@x> {when}\n".encode()
-        stream += f"author {author} <{author}@x> {when}\n".encode()
+        stream += f"commit refs/heads/main\nauthor {author} <{author}@x> {when}\n".encode()
+        stream += f"committer {author} <{author}@x> {when}\n".encode()
         message = f"scripted {n}".encode()
         stream += b"data %d\n%s\n" % (len(message), message)
         stream += (f"from {head}\n" if n == 0 else "").encode()

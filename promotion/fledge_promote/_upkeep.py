@@ -11,6 +11,7 @@ names the parent's own class body also defines are its *overrides*.
 from __future__ import annotations
 
 import importlib.util
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from ._repo import Repo
 __all__ = ["Override", "ParentUse", "stable_parents"]
 
 _MAX_HOPS = 8
+_SUBCLASS = re.compile(r"^[ \t]*class[ \t]+\w+[ \t]*\(", re.M)
 
 
 @dataclass(frozen=True)
@@ -83,9 +85,29 @@ class ParentUse:
 
 @dataclass
 class _Class:
+    """A class statement; line counts are made on demand (generating code is the slow part)."""
+
     bases: list[str]
-    methods: dict[str, int]
-    lines: int
+    tree: cst.Module
+    node: cst.ClassDef
+    defs: dict[str, list[cst.FunctionDef]]
+    _lines: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def methods(self) -> list[str]:
+        return list(self.defs)
+
+    def method_lines(self, name: str) -> int:
+        """Lines of method ``name`` (every definition of it: property getter and setter)."""
+        if name not in self._lines:
+            self._lines[name] = sum(_lines(self.tree, d) for d in self.defs[name])
+        return self._lines[name]
+
+    @property
+    def lines(self) -> int:
+        if "" not in self._lines:
+            self._lines[""] = _lines(self.tree, self.node)
+        return self._lines[""]
 
 
 @dataclass
@@ -132,17 +154,15 @@ def _parse(name: str, is_package: bool, source: str) -> _Module:
     def visit(body) -> None:
         for statement in body:
             if isinstance(statement, cst.ClassDef):
-                methods: dict[str, int] = {}
+                defs: dict[str, list[cst.FunctionDef]] = {}
                 inner = statement.body.body if isinstance(statement.body, cst.IndentedBlock) \
                     else ()
                 for item in inner:
                     if isinstance(item, cst.FunctionDef):
-                        methods[item.name.value] = (methods.get(item.name.value, 0)
-                                                    + _lines(tree, item))
+                        defs.setdefault(item.name.value, []).append(item)
                 bases = [d for d in (_dotted(a.value) for a in statement.bases if not a.keyword)
                          if d]
-                facts.classes[statement.name.value] = _Class(bases, methods,
-                                                             _lines(tree, statement))
+                facts.classes[statement.name.value] = _Class(bases, tree, statement, defs)
             elif isinstance(statement, (cst.If, cst.Try)):
                 visit(statement.body.body)
                 for extra in getattr(statement, "handlers", ()):
@@ -271,10 +291,10 @@ def stable_parents(repo: Repo, config: PromoteConfig, info: FeatureInfo,
     uses: list[ParentUse] = []
     files = [f for f in repo.files_under(info.package_dir) if f.endswith(".py")]
     for rel in files:
-        name = repo.module_name(rel)
-        if not name:
-            continue
-        own = _parse(name, rel.endswith("__init__.py"), repo.read(rel) or "")
+        name, text = repo.module_name(rel), repo.read(rel) or ""
+        if not name or not _SUBCLASS.search(text):
+            continue  # no class with a base: nothing to parse
+        own = _parse(name, rel.endswith("__init__.py"), text)
         for class_name, klass in own.classes.items():
             for base in klass.bases:
                 head, _, rest = base.partition(".")
@@ -291,8 +311,8 @@ def stable_parents(repo: Repo, config: PromoteConfig, info: FeatureInfo,
                     continue  # the feature's own code, or another experimental feature's
                 facts, file, in_repo = index.module(module)  # type: ignore[misc]
                 target = facts.classes[parent]
-                overrides = [Override(m, target.methods[m], lines)
-                             for m, lines in klass.methods.items() if m in target.methods]
+                overrides = [Override(m, target.method_lines(m), klass.method_lines(m))
+                             for m in klass.methods if m in target.defs]
                 uses.append(ParentUse(class_name, rel, parent, module, file, in_repo,
                                       len(target.methods), target.lines, overrides))
     return uses
