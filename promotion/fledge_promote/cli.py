@@ -1,8 +1,9 @@
 """The ``promote`` command.
 
 ``promote check NAME|--all``, ``promote NAME [--apply]``, ``promote deprecate NAME --removal
-VERSION``, ``promote retire NAME``, ``promote --recover``. Exit status: 0 ready / done,
-1 not ready / refused / failed and restored, 2 usage or configuration error (or a crash).
+VERSION``, ``promote retire NAME``, ``promote report NAME|--all``, ``promote --recover``.
+Exit status: 0 ready / done, 1 not ready / refused / failed and restored, 2 usage or
+configuration error (or a crash).
 """
 
 from __future__ import annotations
@@ -67,7 +68,8 @@ def _parsers() -> dict[str, argparse.ArgumentParser]:
 
     promote = argparse.ArgumentParser(
         prog="promote", description="Promote an experimental feature into the stable namespace "
-        "(dry run by default). Also: promote check|deprecate|retire ... (see `promote check -h`).")
+        "(dry run by default). Also: promote check|deprecate|retire|report ... (see `promote check "
+        "-h`).")
     promote.add_argument("name", nargs="?", help="the feature to promote")
     promote.add_argument("--apply", action="store_true", help="carry the plan out")
     promote.add_argument("--force", action="store_true", help="apply even if checks fail")
