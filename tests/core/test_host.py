@@ -473,3 +473,28 @@ def test_fledge_reserves_its_package_names(fledge_site):
         "bad": "reserved-name", "worse": "reserved-name"}
     assert "reserved by fledge.experimental" in problems["bad"].reason  # the host's own rule
     assert "field 'name' must not start with '_' or shadow" in problems["worse"].reason
+
+
+def test_an_unregistered_namespace_is_found_by_its_import_path(fledge_site, capsys):
+    root = fledge_site.root
+    (root / "checkout" / "experimental" / "one").mkdir(parents=True)
+    (root / "checkout" / "__init__.py").write_text("")
+    (root / "checkout" / "experimental" / "__init__.py").write_text(
+        "from fledge import Host\nhost = Host('checkout.experimental')\n"
+        "__getattr__, __dir__ = host.serve()\n")
+    (root / "checkout" / "experimental" / "one" / "__init__.py").write_text(
+        "__all__ = ['x']\nx = 1\n")
+    try:
+        with pytest.raises(fledge.HostNotFoundError):
+            fledge.find_host("checkout")  # no entry point, and `checkout` serves no host
+        assert main(["list", "--host", "checkout.experimental", "--json"]) == 0
+        [row] = json.loads(capsys.readouterr().out)
+        assert (row["name"], row["source"], row["exports"]) == ("one", "in-tree", ["x"])
+    finally:
+        from fledge import _host
+
+        _host._SERVED.pop("checkout.experimental", None)
+        sys.meta_path[:] = [f for f in sys.meta_path if getattr(
+            getattr(f, "host", None), "namespace", None) != "checkout.experimental"]
+        for name in [m for m in sys.modules if m.split(".")[0] == "checkout"]:
+            del sys.modules[name]
