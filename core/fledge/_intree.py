@@ -57,7 +57,7 @@ class Folder:
         return self._packages
 
     def plain_modules(self) -> frozenset[str]:
-        """Names in the folders that are modules or private packages, not features."""
+        """Names in the folders that are modules, private or namespace packages: no features."""
         self.packages()
         return self._plain
 
@@ -73,10 +73,10 @@ class Folder:
                 name = entry.name
                 if entry.is_dir():
                     init = Path(entry.path, "__init__.py")
-                    if not name.isidentifier() or not init.is_file():
+                    if not name.isidentifier() or name == "__pycache__":
                         continue
-                    if name.startswith("_"):
-                        plain.add(name)
+                    if name.startswith("_") or not init.is_file():
+                        plain.add(name)  # private, or a namespace package: not a feature
                     else:
                         packages.setdefault(name, init)
                 elif name.endswith(_SUFFIXES) and name != "__init__.py":

@@ -58,6 +58,7 @@ FILES = {
         "                  exports=('x',), since=SINCE)\nx = 1\n"),
     "mylib/experimental/utils.py": "helper = 'plain'\n",
     "mylib/experimental/_private/__init__.py": "secret = 1\n",
+    "mylib/experimental/shared/data.py": "table = 'namespace package'\n",
     "mylib-2.0.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: mylib\nVersion: 2.0.0\n",
     "mylib-2.0.0.dist-info/entry_points.txt": "[fledge.hosts]\nmylib = mylib.experimental:host\n",
 }
@@ -201,8 +202,9 @@ def test_plain_modules_stay_plain(mylib):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         from mylib.experimental._private import secret
+        from mylib.experimental.shared.data import table
         from mylib.experimental.utils import helper
-    assert (helper, secret) == ("plain", 1)
+    assert (helper, secret, table) == ("plain", 1, "namespace package")
 
 
 def test_a_plugin_of_the_hosts_group_is_served_beside_them(mylib, fledge_site):
