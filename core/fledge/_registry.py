@@ -13,6 +13,7 @@ import importlib
 import os
 import threading
 from collections.abc import Mapping
+from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -165,7 +166,7 @@ class Registry:
                 record = self._add_in_tree(name, init)
         return record
 
-    def _add_in_tree(self, name: str, init: Any) -> FeatureRecord:
+    def _add_in_tree(self, name: str, init: Path) -> FeatureRecord:
         feature, error = read_feature(name, init, self.host.namespace, self.host.version)
         record = FeatureRecord(feature, name, self.host.distribution, self.host.version,
                                namespace=self.host.namespace, source="in-tree")
