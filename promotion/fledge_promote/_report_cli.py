@@ -68,8 +68,13 @@ def build_report(
                          f"{', '.join(COLUMNS)} (prefix - for descending: --sort=-age)")
     today = today or dt.datetime.now(dt.timezone.utc).date()
     found, usage = gather(repo, config, names, today=today, progress=progress)
-    for problem in usage.problems:
-        progress(f"usage: {problem}")
+    problems = list(usage.problems)
+    if (repo.git("rev-parse", "--is-shallow-repository", check=False) or "").strip() == "true":
+        problems.insert(0, "this is a shallow clone: the history, and every age and count "
+                           "drawn from it, is cut short; fetch it whole (git fetch --unshallow, "
+                           "or fetch-depth: 0 in actions/checkout)")
+    for problem in problems:
+        progress(f"problem: {problem}")
     ranked = order(found, config, sort)
     meta: dict[str, Any] = {
         "today": today.isoformat(),
@@ -81,7 +86,7 @@ def build_report(
                                                       else "")),
         "thresholds": {key: getattr(config, key) for key in _THRESHOLDS},
         "usage_sources": usage.sources,
-        "problems": usage.problems,
+        "problems": problems,
     }
     return render_report(ranked, config, fmt, meta)
 

@@ -11,6 +11,7 @@ import ast
 import datetime as dt
 import json
 import os
+import subprocess
 from pathlib import Path
 
 import jsonschema
@@ -231,6 +232,10 @@ def test_table_fits_80_columns(scripted):
     assert rows["alpha"][:5] == ["alpha", "90d", "5", "3", "2025-03-12"]
     assert rows["beta"][5] == "-" and rows["beta"][6:8] == ["no", "data"]
     assert "reading git log (once" in done.stderr
+    out = root / "build" / "report.md"
+    markdown = promote(root, "report", "--all", "--format", "markdown", "-q", "--today",
+                       TODAY.isoformat(), "--output", str(out))
+    assert markdown.returncode == 0 and out.read_text() == markdown.stdout
     quiet = promote(root, "report", "alpha", "--json", "-q", "--today", TODAY.isoformat())
     assert quiet.stderr == "" and [f["feature"] for f in json.loads(quiet.stdout)[
         "features"]] == ["alpha"]
@@ -290,3 +295,14 @@ def test_report_on_this_repository():
     assert parents["GRPOTrainer"]["module"] == "trl.trainer.grpo_trainer"
     assert parents["GRPOTrainer"]["in_repo"] is False
     assert parents["GRPOTrainer"]["overridden_methods"] >= 1
+
+
+def test_a_shallow_clone_is_named_as_a_problem(scripted, tmp_path):
+    root, _ = scripted
+    clone = tmp_path / "shallow"
+    subprocess.run(["git", "clone", "-q", "--depth", "3", f"file://{root}", str(clone)],
+                   check=True, capture_output=True)
+    data = report(clone)
+    assert data["problems"][0].startswith("this is a shallow clone")
+    # c18, and c17, which the clone's cut shows adding every file: hence the warning.
+    assert by_feature(data)["alpha"]["history"]["commits"]["count"] == 2
