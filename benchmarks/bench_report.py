@@ -201,6 +201,8 @@ def add_history(root: Path, commits: int, seed: int = 1) -> None:
 
     head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
                           text=True, check=True).stdout.strip()
+    start = int(subprocess.run(["git", "log", "-1", "--format=%ct"], cwd=root,
+                               capture_output=True, text=True, check=True).stdout)
     stream = bytearray()
     for n in range(commits):
         kind = rng.random()
@@ -213,7 +215,7 @@ def add_history(root: Path, commits: int, seed: int = 1) -> None:
                          for p in rng.sample(experimental, min(8, len(experimental))))
         else:
             files = dict([edit(rng.choice(modules), n), edit(rng.choice(trainers), n)])
-        when = f"{1735732800 + n * 3600} +0000"
+        when = f"{start + n + 1} +0000"  # a second apart, after the copy's own commit
         author = f"Dev{rng.randrange(6)}"
         stream += f"commit refs/heads/main\nauthor {author} <{author}@x> {when}\n".encode()
         stream += f"committer {author} <{author}@x> {when}\n".encode()

@@ -44,7 +44,8 @@ class Evidence:
         authors: own-work authors, most recent first, each with their commits.
         codeowners: owners CODEOWNERS gives its package folder.
         parents: the stable classes its classes subclass.
-        cochanges: commits that changed it and a stable parent's module together.
+        cochanges: commits that changed its package (not only added files to it) and a
+            stable parent's module together.
         consumers: files outside the feature that name it, by kind.
         test_files: its test files with their static test counts.
         docs_page: its docs page, and whether it exists.
@@ -187,8 +188,9 @@ def _classify(config: PromoteConfig, commits: list[Commit], infos: list[FeatureI
             if name in touched_code:
                 evidence.landed = commit  # the last one seen is the oldest
             files = {u.file for u in evidence.parents if u.in_repo}
-            if files & parents_hit:
-                evidence.cochanges.append(commit)
+            if files & parents_hit and any(c.status != "A" and code[name].owns(c.path)
+                                           for c in commit.changes):
+                evidence.cochanges.append(commit)  # changed, not just added, with a parent
     for evidence in found:
         evidence.moves = [(old, new, c) for old, new, c in code[evidence.name].renamed_from
                           if not old.startswith(evidence.package_dir + "/")]

@@ -169,7 +169,7 @@ def sentences(e: Evidence, config: PromoteConfig, code: Callable[[str], str] = s
            else "no own work")
     out["History"] = (f"{_n(len(e.commits), 'commit')} since: {own}; "
                       f"{_n(len(e.sweeps), 'sweep')}.")
-    owners = ", ".join(f"{n} ({len(cs)}{' own-work commits' if i == 0 else ''})"
+    owners = ", ".join(f"{n} ({_n(len(cs), 'own-work commit') if i == 0 else len(cs)})"
                        for i, (n, _, cs) in enumerate(e.authors)) or "no own-work authors"
     if e.codeowners:
         owners += f"; CODEOWNERS: {', '.join(e.codeowners)}"
@@ -178,8 +178,13 @@ def sentences(e: Evidence, config: PromoteConfig, code: Callable[[str], str] = s
         parts = []
         for p in e.parents:
             lines = sum(o.lines for o in p.overrides)
-            parts.append(f"{p.subclass} overrides {len(p.overrides)} of {p.parent}'s "
-                         f"{p.methods} methods ({_n(lines, 'line')} of its {p.parent_lines:,})")
+            if p.overrides:
+                parts.append(f"{p.subclass} overrides {len(p.overrides)} of {p.parent}'s "
+                             f"{p.methods} methods ({_n(lines, 'line')} of its "
+                             f"{p.parent_lines:,})")
+            else:
+                parts.append(f"{p.subclass} subclasses {p.parent} and overrides none of its "
+                             f"{_n(p.methods, 'method')}")
         modules = sorted({p.file for p in e.parents if p.in_repo})
         text = "; ".join(parts) + "."
         if modules:
