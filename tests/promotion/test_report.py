@@ -306,3 +306,19 @@ def test_a_shallow_clone_is_named_as_a_problem(scripted, tmp_path):
     assert data["problems"][0].startswith("this is a shallow clone")
     # c18, and c17, which the clone's cut shows adding every file: hence the warning.
     assert by_feature(data)["alpha"]["history"]["commits"]["count"] == 2
+
+
+def test_landing_beside_the_parent_is_not_a_cochange(tmp_path):
+    exp = "trl/experimental"
+    base = rh.script()[0]
+    steps = [base, rh.Step("land", 5, "Ada", {
+        f"{exp}/alpha/__init__.py": "from .alpha_trainer import AlphaTrainer\n",
+        f"{exp}/alpha/alpha_trainer.py": rh.alpha(1, "core_trainer"),
+        "trl/trainer/core_trainer.py": rh.BASE_V1 + "\n# for alpha\n"}),
+        rh.Step("adapt", 9, "Ada", {
+            f"{exp}/alpha/alpha_trainer.py": rh.alpha(2, "core_trainer"),
+            "trl/trainer/core_trainer.py": rh.BASE_V1 + "\n# v2\n"})]
+    shas = rh.build(tmp_path / "r", steps)
+    alpha = by_feature(report(tmp_path / "r"))["alpha"]
+    assert labels(shas, alpha["upkeep"]["cochanges"]["commits"]) == ["adapt"]
+    assert labels(shas, alpha["history"]["own_work"]["commits"]) == ["adapt", "land"]
