@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -232,6 +233,8 @@ class _Index:
             for path, package in ((base / "__init__.py", True), (base.with_suffix(".py"), False)):
                 if path.is_file():
                     return path, package, True
+        if parts[0] in sys.stdlib_module_names:
+            return None  # Enum, Generic, ABC...: not a parent a feature keeps up with
         try:
             spec = importlib.util.find_spec(parts[0])  # the top package only: never imported
         except (ImportError, ValueError):

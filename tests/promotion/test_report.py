@@ -322,3 +322,13 @@ def test_landing_beside_the_parent_is_not_a_cochange(tmp_path):
     alpha = by_feature(report(tmp_path / "r"))["alpha"]
     assert labels(shas, alpha["upkeep"]["cochanges"]["commits"]) == ["adapt"]
     assert labels(shas, alpha["history"]["own_work"]["commits"]) == ["adapt", "land"]
+
+
+def test_standard_library_bases_are_not_stable_parents(tmp_path):
+    steps = [*rh.script(), rh.Step("c20", 90, "Ada", {"trl/experimental/beta/kinds.py": (
+        "import enum\nfrom typing import Generic, TypeVar\n\nT = TypeVar('T')\n\n\n"
+        "class Kind(enum.Enum):\n    A = 1\n\n    def __str__(self):\n        return 'k'\n\n\n"
+        "class Box(Generic[T]):\n    pass\n")})]
+    rh.build(tmp_path / "r", steps)
+    beta = by_feature(report(tmp_path / "r", ["beta"]))["beta"]
+    assert beta["upkeep"]["parents"] == [] and beta["overlap"]["subclasses"] == []
