@@ -1,6 +1,6 @@
 """Which stable classes a feature subclasses, and how much of each it overrides.
 
-Static analysis with LibCST: nothing is imported. A feature's modules are parsed, the bases
+Static analysis with :mod:`ast`: nothing is imported. A feature's modules are parsed, the bases
 of each class are resolved through the module's imports (absolute and relative, re-exports
 in ``__init__`` files, lazy ``_import_structure`` dictionaries) to the module that defines
 them, in the repository first and else in the installed packages. A base that resolves to
@@ -10,13 +10,14 @@ names the parent's own class body also defines are its *overrides*.
 
 from __future__ import annotations
 
+import ast
 import importlib.util
+import io
 import re
 import sys
+import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import libcst as cst
 
 from ._config import PromoteConfig
 from ._features import FeatureInfo
@@ -26,6 +27,7 @@ __all__ = ["Override", "ParentUse", "stable_parents"]
 
 _MAX_HOPS = 8
 _SUBCLASS = re.compile(r"^[ \t]*class[ \t]+\w+[ \t]*\(", re.M)
+_EMPTY = re.compile(r"[ \t\f]*(#.*)?")  # a blank or comment-only line
 
 
 @dataclass(frozen=True)
@@ -86,12 +88,12 @@ class ParentUse:
 
 @dataclass
 class _Class:
-    """A class statement; line counts are made on demand (generating code is the slow part)."""
+    """A class statement; line counts are made on demand, from the module's source lines."""
 
     bases: list[str]
-    tree: cst.Module
-    node: cst.ClassDef
-    defs: dict[str, list[cst.FunctionDef]]
+    lines_of: list[str]
+    node: ast.ClassDef
+    defs: dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef]]
     _lines: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -101,13 +103,13 @@ class _Class:
     def method_lines(self, name: str) -> int:
         """Lines of method ``name`` (every definition of it: property getter and setter)."""
         if name not in self._lines:
-            self._lines[name] = sum(_lines(self.tree, d) for d in self.defs[name])
+            self._lines[name] = sum(_lines(self.lines_of, d) for d in self.defs[name])
         return self._lines[name]
 
     @property
     def lines(self) -> int:
         if "" not in self._lines:
-            self._lines[""] = _lines(self.tree, self.node)
+            self._lines[""] = _lines(self.lines_of, self.node)
         return self._lines[""]
 
 
@@ -119,30 +121,76 @@ class _Module:
     names: dict[str, str] = field(default_factory=dict)  # local name -> qualified name
 
 
-def _lines(module: cst.Module, node: cst.CSTNode) -> int:
-    code = module.code_for_node(node)
-    leading = len(getattr(node, "leading_lines", ()))
-    return max(len(code.rstrip("\n").splitlines()) - leading, 1)
+def _indented(lines: list[str], body: list[ast.stmt]) -> str | None:
+    """The indentation of ``body`` when it is an indented block, else None (``if x: y``)."""
+    first = body[0]
+    prefix = lines[first.lineno - 1][: first.col_offset]
+    return prefix if not prefix.strip(" \t\f") else None
 
 
-def _dotted(node: cst.BaseExpression) -> str | None:
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
+def _lines(lines: list[str], node: ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef) -> int:
+    """The lines of a class or function statement, as a concrete syntax tree counts them.
+
+    From its first decorator (comments before it are not its lines) to its last statement,
+    then on through the comment and blank lines after it up to the last one indented at
+    least as deeply as its body (a block owns such trailing lines; shallower ones belong
+    to what follows).
+    """
+    start = node.decorator_list[0].lineno if node.decorator_list else node.lineno
+    while start > 1 and not lines[start - 1].lstrip(" \t\f").startswith("@") \
+            and node.decorator_list:
+        start -= 1  # a decorator's expression that starts after its "@" line
+    end = node.end_lineno or node.lineno
+    indent = _indented(lines, node.body)
+    if indent is not None:
+        line = end
+        while line < len(lines) and _EMPTY.fullmatch(lines[line]):
+            line += 1
+            if lines[line - 1].startswith(indent):
+                end = line
+    return max(len("\n".join(lines[start - 1:end]).splitlines()), 1)
+
+
+def _dotted(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
         head = _dotted(node.value)
-        return None if head is None else f"{head}.{node.attr.value}"
-    if isinstance(node, cst.Subscript):  # Generic[T], Base[Config]
+        return None if head is None else f"{head}.{node.attr}"
+    if isinstance(node, (ast.Subscript, ast.Starred)):  # Generic[T], Base[Config], *bases
         return _dotted(node.value)
     return None
+
+
+def _simple_string(lines: list[str], node: ast.expr) -> str | bytes | None:
+    """The value of a single string literal (not an implicit concatenation), else None."""
+    if not (isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes))):
+        return None
+    if node.lineno == node.end_lineno:
+        raw = lines[node.lineno - 1].encode()[node.col_offset:node.end_col_offset].decode()
+    else:
+        raw = "\n".join([lines[node.lineno - 1].encode()[node.col_offset:].decode(),
+                         *lines[node.lineno:node.end_lineno - 1],
+                         lines[node.end_lineno - 1].encode()[:node.end_col_offset].decode()])
+    try:
+        tokens = [t for t in tokenize.generate_tokens(io.StringIO(raw).readline)
+                  if t.type == tokenize.STRING]
+    except (tokenize.TokenError, SyntaxError):
+        return None
+    return node.value if len(tokens) == 1 else None
 
 
 def _parse(name: str, is_package: bool, source: str) -> _Module:
     """The classes and the imported names of one module."""
     facts = _Module(name, is_package)
+    source = source.removeprefix("\ufeff")
     try:
-        tree = cst.parse_module(source)
-    except cst.ParserSyntaxError:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return facts
+    lines = source.split("\n")
+    if source.endswith("\n"):
+        lines.pop()
     package = name if is_package else name.rpartition(".")[0]
 
     def absolute(level: int, target: str) -> str:
@@ -152,65 +200,56 @@ def _parse(name: str, is_package: bool, source: str) -> _Module:
         base = ".".join(parts[: len(parts) - level + 1]) if level <= len(parts) else ""
         return ".".join(p for p in (base, target) if p)
 
-    def visit(body) -> None:
-        for statement in body:
-            if isinstance(statement, cst.ClassDef):
-                defs: dict[str, list[cst.FunctionDef]] = {}
-                inner = statement.body.body if isinstance(statement.body, cst.IndentedBlock) \
-                    else ()
-                for item in inner:
-                    if isinstance(item, cst.FunctionDef):
-                        defs.setdefault(item.name.value, []).append(item)
-                bases = [d for d in (_dotted(a.value) for a in statement.bases if not a.keyword)
-                         if d]
-                facts.classes[statement.name.value] = _Class(bases, tree, statement, defs)
-            elif isinstance(statement, (cst.If, cst.Try)):
-                visit(statement.body.body)
-                for extra in getattr(statement, "handlers", ()):
-                    visit(extra.body.body)
-                orelse = getattr(statement, "orelse", None)
-                if orelse is not None and hasattr(orelse, "body"):
-                    visit(orelse.body.body if isinstance(orelse, cst.Else) else [orelse])
-            elif isinstance(statement, cst.SimpleStatementLine):
-                for small in statement.body:
-                    _small(small)
+    def block(body: list[ast.stmt]) -> None:
+        if body and _indented(lines, body) is not None:  # statements on the header's line
+            visit(body)                                  # are not looked at
 
-    def _small(small: cst.BaseSmallStatement) -> None:
-        if isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
-            source_module = absolute(len(small.relative),
-                                     _dotted(small.module) if small.module else "")
+    def visit(body: list[ast.stmt]) -> None:
+        for statement in body:
+            if isinstance(statement, ast.ClassDef):
+                defs: dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef]] = {}
+                for item in statement.body:
+                    if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                        defs.setdefault(item.name, []).append(item)
+                bases = [d for d in map(_dotted, statement.bases) if d]
+                facts.classes[statement.name] = _Class(bases, lines, statement, defs)
+            elif isinstance(statement, (ast.If, ast.Try)):  # an elif is an If in orelse
+                block(statement.body)
+                for handler in getattr(statement, "handlers", ()):
+                    block(handler.body)
+                block(statement.orelse)
+            else:
+                _small(statement)
+
+    def _small(small: ast.stmt) -> None:
+        if isinstance(small, ast.ImportFrom) and small.names[0].name != "*":
+            source_module = absolute(small.level, small.module or "")
             for alias in small.names:
-                imported = _dotted(alias.name)
-                local = _dotted(alias.asname.name) if alias.asname else imported
-                if imported and local:
-                    facts.names[local] = f"{source_module}.{imported}"
-        elif isinstance(small, cst.Import):
+                facts.names[alias.asname or alias.name] = f"{source_module}.{alias.name}"
+        elif isinstance(small, ast.Import):
             for alias in small.names:
-                imported = _dotted(alias.name)
-                if not imported:
-                    continue
                 if alias.asname:
-                    facts.names[_dotted(alias.asname.name) or imported] = imported
+                    facts.names[alias.asname] = alias.name
                 else:
-                    top = imported.partition(".")[0]
+                    top = alias.name.partition(".")[0]
                     facts.names.setdefault(top, top)
-        elif isinstance(small, cst.Assign) and isinstance(small.value, cst.Dict):
-            target = small.targets[0].target
-            if isinstance(target, cst.Name) and target.value == "_import_structure":
+        elif isinstance(small, ast.Assign) and isinstance(small.value, ast.Dict):
+            target = small.targets[0]
+            if isinstance(target, ast.Name) and target.id == "_import_structure":
                 _lazy(small.value)
 
-    def _lazy(table: cst.Dict) -> None:
-        for element in table.elements:
-            if not (isinstance(element, cst.DictElement)
-                    and isinstance(element.key, cst.SimpleString)
-                    and isinstance(element.value, cst.List)):
+    def _lazy(table: ast.Dict) -> None:
+        for key, value in zip(table.keys, table.values, strict=True):
+            if key is None or not isinstance(value, ast.List):
                 continue
-            submodule = f"{package}.{element.key.evaluated_value}"
-            for item in element.value.elements:
-                if isinstance(item.value, cst.SimpleString):
-                    value = item.value.evaluated_value
-                    if isinstance(value, str):
-                        facts.names.setdefault(value, f"{submodule}.{value}")
+            text = _simple_string(lines, key)
+            if text is None:
+                continue
+            submodule = f"{package}.{text}"
+            for item in value.elts:
+                item_text = _simple_string(lines, item)
+                if isinstance(item_text, str):
+                    facts.names.setdefault(item_text, f"{submodule}.{item_text}")
 
     visit(tree.body)
     return facts
@@ -224,6 +263,14 @@ class _Index:
         roots = [config.source_root, *config.python_path, "."]
         self.roots = [r for r in dict.fromkeys(roots) if (repo.root / r).is_dir()]
         self.modules: dict[str, tuple[_Module, str, bool] | None] = {}
+        self._parsed: dict[tuple[str, bool, str], _Module] = {}
+
+    def parse(self, name: str, is_package: bool, source: str) -> _Module:
+        """:func:`_parse`, once per module text: a feature's file may also be a base's."""
+        key = (name, is_package, source)
+        if key not in self._parsed:
+            self._parsed[key] = _parse(name, is_package, source)
+        return self._parsed[key]
 
     def locate(self, name: str) -> tuple[Path, bool, bool] | None:
         """(file, is_package, in_repo) of module ``name``, or None."""
@@ -256,7 +303,7 @@ class _Index:
                 path, package, in_repo = found
                 text = path.read_text(encoding="utf-8", errors="replace")
                 file = path.relative_to(self.repo.root).as_posix() if in_repo else str(path)
-                self.modules[name] = (_parse(name, package, text), file, in_repo)
+                self.modules[name] = (self.parse(name, package, text), file, in_repo)
         return self.modules[name]
 
     def resolve(self, qualified: str) -> tuple[str, str] | None:
@@ -297,7 +344,7 @@ def stable_parents(repo: Repo, config: PromoteConfig, info: FeatureInfo,
         name, text = repo.module_name(rel), repo.read(rel) or ""
         if not name or not _SUBCLASS.search(text):
             continue  # no class with a base: nothing to parse
-        own = _parse(name, rel.endswith("__init__.py"), text)
+        own = index.parse(name, rel.endswith("__init__.py"), text)
         for class_name, klass in own.classes.items():
             for base in klass.bases:
                 head, _, rest = base.partition(".")
