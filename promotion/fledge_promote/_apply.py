@@ -20,7 +20,7 @@ from pathlib import Path
 from ._errors import ApplyError, RefusedError
 from ._gitlock import release_stale_lock, run_recorded_git
 from ._plan import Plan
-from ._repo import JOURNAL_DIR, Repo
+from ._repo import JOURNAL_DIR, Repo, write_json_atomic
 
 __all__ = ["apply_plan", "recover", "journal_exists", "CRASH_VARIABLE"]
 
@@ -54,25 +54,6 @@ class RecoveryResult:
 
 def journal_exists(repo: Repo) -> bool:
     return (repo.root / JOURNAL_DIR / "journal.json").exists()
-
-
-def _git_index(repo: Repo) -> Path | None:
-    if not repo.is_git:
-        return None
-    out = repo.git("rev-parse", "--git-path", "index", check=False)
-    if not out:
-        return None
-    path = Path(out.strip())
-    return path if path.is_absolute() else repo.root / path
-
-
-def _write_json_atomic(path: Path, data: dict) -> None:
-    tmp = path.with_suffix(".tmp")
-    with open(tmp, "w", encoding="utf-8") as handle:
-        json.dump(data, handle, indent=1)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
 
 
 def _new_dirs(repo: Repo, paths: list[str]) -> list[str]:
@@ -121,13 +102,13 @@ def _begin(repo: Repo, plan: Plan) -> dict:
             shutil.copy2(path, backup)
             entry.update(backup=backup.name, mode=path.stat().st_mode & 0o7777)
         entries.append(entry)
-    index = _git_index(repo)
+    index = repo.git_path("index")
     if index is not None and index.exists():
         shutil.copy2(index, journal_dir / "index")
     journal = {"state": "applying", "action": plan.action, "feature": plan.feature,
                "entries": entries, "new_dirs": _new_dirs(repo, plan.touched()),
                "git_index": index is not None and index.exists()}
-    _write_json_atomic(journal_dir / "journal.json", journal)
+    write_json_atomic(journal_dir / "journal.json", journal)
     return journal
 
 
@@ -179,7 +160,7 @@ def apply_plan(repo: Repo, plan: Plan, progress: Callable[[str], None] = lambda 
                 (repo.root / rel).unlink()
             step()
         journal["state"] = "committed"
-        _write_json_atomic(repo.root / JOURNAL_DIR / "journal.json", journal)
+        write_json_atomic(repo.root / JOURNAL_DIR / "journal.json", journal)
         step()
     except Exception as exc:  # noqa: BLE001 - anything at all: put the tree back
         restored = _undo(repo, journal)
@@ -211,7 +192,7 @@ def _undo(repo: Repo, journal: dict) -> bool:
                 if not any(path.iterdir()):
                     path.rmdir()
         if journal.get("git_index"):
-            index = _git_index(repo)
+            index = repo.git_path("index")
             if index is not None:
                 shutil.copy2(journal_dir / "index", index)
     except OSError:

@@ -15,20 +15,11 @@ import subprocess
 from pathlib import Path
 
 from ._errors import ApplyError, PlanError
-from ._repo import JOURNAL_DIR, Repo
+from ._repo import JOURNAL_DIR, Repo, write_json_atomic
 
 __all__ = ["release_stale_lock", "run_recorded_git"]
 
 RECORD = "git.json"
-
-
-def _write(path: Path, data: dict) -> None:
-    tmp = path.with_suffix(".tmp")
-    with open(tmp, "w", encoding="utf-8") as handle:
-        json.dump(data, handle)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
 
 
 def run_recorded_git(repo: Repo, *args: str) -> None:
@@ -38,10 +29,10 @@ def run_recorded_git(repo: Repo, *args: str) -> None:
         PlanError: git failed (the caller rolls back).
     """
     record = repo.root / JOURNAL_DIR / RECORD
-    _write(record, {"command": ["git", *args], "pid": None})
+    write_json_atomic(record, {"command": ["git", *args], "pid": None})
     process = subprocess.Popen(["git", *args], cwd=repo.root, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
-    _write(record, {"command": ["git", *args], "pid": process.pid})
+    write_json_atomic(record, {"command": ["git", *args], "pid": process.pid})
     _, stderr = process.communicate()
     record.unlink()
     if process.returncode:
@@ -83,16 +74,6 @@ def _git_processes_in(root: Path) -> list[int]:
     return found
 
 
-def _lock_path(repo: Repo) -> Path | None:
-    if not repo.is_git:
-        return None
-    out = repo.git("rev-parse", "--git-path", "index.lock", check=False)
-    if not out:
-        return None
-    path = Path(out.strip())
-    return path if path.is_absolute() else repo.root / path
-
-
 def release_stale_lock(repo: Repo) -> str | None:
     """Remove the ``index.lock`` a killed run's git command left; say what was done.
 
@@ -112,7 +93,7 @@ def release_stale_lock(repo: Repo) -> str | None:
         data = {"command": ["git"], "pid": None}
     command = " ".join(data.get("command") or ["git"])
     pid = data.get("pid")
-    lock = _lock_path(repo)
+    lock = repo.git_path("index.lock")
     if isinstance(pid, int) and _alive(pid):
         raise ApplyError(f"`{command}` of the interrupted run (pid {pid}) is still running; "
                          "wait for it to end, then run `promote --recover` again",

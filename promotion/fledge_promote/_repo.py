@@ -4,6 +4,7 @@ outside it."""
 from __future__ import annotations
 
 import fnmatch
+import json
 import os
 import subprocess
 from collections.abc import Iterator
@@ -23,6 +24,16 @@ _SKIP_DIRS = frozenset({
 TEXT_SUFFIXES = (".py", ".md", ".mdx", ".rst", ".txt", ".toml", ".yml", ".yaml", ".cfg", ".ipynb")
 #: Where an interrupted run's journal lives (inside the repository, never outside).
 JOURNAL_DIR = ".fledge-promote-journal"
+
+
+def write_json_atomic(path: Path, data: dict) -> None:
+    """Write ``data`` to ``path`` so that a kill at any moment leaves the old file or the new."""
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, indent=1)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
 
 
 class Repo:
@@ -56,6 +67,16 @@ class Repo:
                 raise PlanError([f"git {' '.join(args)} failed: {stderr.strip()}"]) from None
             return None
         return done.stdout if done.returncode == 0 else None
+
+    def git_path(self, name: str) -> Path | None:
+        """Where git keeps ``name`` (``index``, ``index.lock``); None outside a git work tree."""
+        if not self.is_git:
+            return None
+        out = self.git("rev-parse", "--git-path", name, check=False)
+        if not out:
+            return None
+        path = Path(out.strip())
+        return path if path.is_absolute() else self.root / path
 
     def dirty_paths(self) -> list[str]:
         """Changed or untracked paths (``git status --porcelain``), ignoring the journal."""
