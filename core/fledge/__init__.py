@@ -20,17 +20,16 @@ if TYPE_CHECKING:
         ManifestError,
         ReservedNameError,
     )
+    from ._fledge_host import Registry, get_registry, set_registry, silence_experimental
     from ._host import Host, HostError
     from ._hosts import find_host
     from ._manifest import Feature, Stage
     from ._records import FeatureRecord, Problem, ProblemKind, Status
-    from ._registry import Registry
     from ._stability import (
         ExperimentalWarning,
         FeatureDeprecatedWarning,
         FeaturePromotedWarning,
         FledgeWarning,
-        silence_experimental,
     )
     from .hookspecs import hookimpl
 
@@ -64,13 +63,12 @@ __all__ = [
     "silence_experimental",
 ]
 
-# Every public name but the two functions below, and the private module that defines it.
+# Every public name, and the private module it is imported from.
 _LAZY = {
     "ExperimentalWarning": "._stability",
     "FeatureDeprecatedWarning": "._stability",
     "FeaturePromotedWarning": "._stability",
     "FledgeWarning": "._stability",
-    "silence_experimental": "._stability",
     "Feature": "._manifest",
     "Stage": "._manifest",
     "FeatureNotFoundError": "._errors",
@@ -86,7 +84,11 @@ _LAZY = {
     "Host": "._host",
     "HostError": "._host",
     "find_host": "._hosts",
-    "Registry": "._registry",
+    # fledge's own host: what Registry(host=None) and these three functions act on
+    "Registry": "._fledge_host",
+    "get_registry": "._fledge_host",
+    "set_registry": "._fledge_host",
+    "silence_experimental": "._fledge_host",
     "hookimpl": ".hookspecs",
 }
 
@@ -103,36 +105,6 @@ def __getattr__(name: str) -> object:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
-
-
-def get_registry() -> "Registry":
-    """The registry of ``fledge.experimental``'s features, created on first call.
-
-    Another host's registry: ``host.registry()`` (see `Host`).
-
-    Returns:
-        The process-wide registry of fledge's own host.
-    """
-    from .experimental import host
-
-    return host.registry()
-
-
-def set_registry(registry: "Registry | None") -> "Registry | None":
-    """Replace ``fledge.experimental``'s registry (``None``: rebuild on next use).
-
-    Tests use it, through the ``fledge_registry`` fixture, to load plugins from sample
-    folders without touching the installed ones.
-
-    Args:
-        registry: the new registry, built for fledge's host.
-
-    Returns:
-        The registry it replaces.
-    """
-    from .experimental import host
-
-    return host.set_registry(registry)
 
 
 # ``-W ignore::fledge.ExperimentalWarning``: Python cannot import fledge that early, so the

@@ -306,7 +306,7 @@ def problem_kinds_table(host: Host | None = None) -> str:
         host: whose entry point group and switches the fixes name; None: fledge's own.
     """
     if host is None:
-        from .experimental import host
+        from ._fledge_host import host
     lines = ["| Kind | When | Fix `fledge doctor` suggests |", "| --- | --- | --- |"]
     words = {"dist": "the distribution", "requirement": "the requirement", "switch": "the switch",
              "group": host.group, "block": host.switch_variables[2]}

@@ -205,9 +205,9 @@ class Host:
     @property
     def is_fledge(self) -> bool:
         """Whether this is fledge's own host, ``fledge.experimental``."""
-        from .experimental import host
+        from ._namespace import FLEDGE_NAMESPACE
 
-        return self is host
+        return self.namespace == FLEDGE_NAMESPACE
 
     def command(self, command: str) -> str:
         """``fledge <command>``, with ``--host <name>`` unless this is fledge's own host."""

@@ -42,7 +42,7 @@ class HostEntry:
 
 
 def _fledge_host() -> Host:
-    from .experimental import host
+    from ._fledge_host import host
 
     return host
 

@@ -333,9 +333,9 @@ class Feature:
         """Where users import it from when ``namespace`` (None: fledge's own) serves it."""
         if self.stage is Stage.EXPERIMENTAL or self.stable_path is None:
             if namespace is None:
-                from .experimental import host
+                from ._namespace import FLEDGE_NAMESPACE
 
-                namespace = host.namespace
+                namespace = FLEDGE_NAMESPACE
             return f"{namespace}.{self.name}"
         return self.stable_path
 

@@ -24,7 +24,13 @@ if TYPE_CHECKING:
 # (dataclasses, enum) until a feature is asked for. Status values compare as strings.
 _OK, _BLOCKED = "ok", "blocked"
 
-__all__ = ["FeatureModule", "install_finder", "namespace_dir", "namespace_getattr"]
+__all__ = [
+    "FLEDGE_NAMESPACE", "FeatureModule", "install_finder", "namespace_dir", "namespace_getattr",
+]
+
+#: fledge's own namespace, named at the bottom for the modules below `fledge.experimental`
+#: that must tell it apart (`Host.is_fledge`, a manifest's default import path).
+FLEDGE_NAMESPACE = "fledge.experimental"
 
 
 class FeatureModule(ModuleType):

@@ -31,7 +31,17 @@ if TYPE_CHECKING:
 
     from ._host import Host
 
-__all__ = ["Registry"]
+__all__ = ["Registry", "set_default_host"]
+
+# fledge's own host, what ``Registry(host=None)`` means. `fledge._fledge_host`, which sits
+# above this module, hands it down when it is imported, so the registry never imports upward.
+_default_host: Host | None = None
+
+
+def set_default_host(host: Host) -> None:
+    """Make ``host`` the one a registry serves when it is given none (fledge's own)."""
+    global _default_host
+    _default_host = host
 
 
 class Registry:
@@ -58,7 +68,10 @@ class Registry:
         host: Host | None = None,
     ) -> None:
         if host is None:
-            from .experimental import host
+            if _default_host is None:
+                raise TypeError("Registry(host=None) means fledge's own host: create it as "
+                                "fledge.Registry(...), or pass host=")
+            host = _default_host
         self.host: Host = host
         self._path = path
         self._environ = os.environ if environ is None else environ

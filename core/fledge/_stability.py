@@ -12,7 +12,7 @@ its record of which features already warned. Silencing, from the broadest to the
 * standard filters: ``warnings.filterwarnings("ignore", category=ExperimentalWarning)``,
   ``python -W ignore::fledge.ExperimentalWarning``, or pytest's
   ``filterwarnings = ["ignore::fledge.ExperimentalWarning"]``.
-* the `silence_experimental` context manager (`fledge.Host.silence` for another host).
+* the `fledge.silence_experimental` context manager (`fledge.Host.silence` for another host).
 """
 
 from __future__ import annotations
@@ -34,7 +34,6 @@ __all__ = [
     "FeatureDeprecatedWarning",
     "FeaturePromotedWarning",
     "FledgeWarning",
-    "silence_experimental",
 ]
 
 _OFF_VALUES = frozenset({"", "0", "false", "no", "off"})
@@ -194,33 +193,6 @@ def _dotted(category: type) -> str:
     return category.__qualname__ if module == "builtins" else f"{module}.{category.__qualname__}"
 
 
-def _fledge_notices() -> Notices:
-    from .experimental import host
-
-    return host.notices
-
-
-def silence_experimental(*names: str) -> contextlib.AbstractContextManager[None]:
-    """Silence the experimental notice of ``fledge.experimental`` inside a ``with`` block.
-
-    Another host's notices are silenced by its own `fledge.Host.silence`.
-
-    Args:
-        *names: the features to silence; none means every feature.
-
-    Example:
-        >>> import fledge
-        >>> with fledge.silence_experimental("bema_for_ref_model"):
-        ...     pass  # import and use the feature here, without the notice
-    """
-    return _fledge_notices().silence(*names)
-
-
-def is_silenced(name: str) -> bool:
-    """Whether ``fledge.experimental``'s notice for feature ``name`` is silenced."""
-    return _fledge_notices().is_silenced(name)
-
-
 def _caller_stacklevel(skip_packages: tuple[str, ...]) -> tuple[int, str]:
     """Find the first frame outside fledge's machinery and return its stacklevel for warn().
 
@@ -274,11 +246,6 @@ def apply_warning_options(options: list[str]) -> None:
             matches[0], message, categories[class_name],
             (re.escape(module) + r"\Z") if module else "", int(lineno or 0),
         )
-
-
-def _reset_warned() -> None:
-    """Forget which features of ``fledge.experimental`` already warned (for tests)."""
-    _fledge_notices().reset()
 
 
 if sys.warnoptions:

@@ -44,7 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _host(args: argparse.Namespace) -> Host:
     name = getattr(args, "host", None)
     if name is None:
-        from .experimental import host
+        from ._fledge_host import host
 
         return host
     from ._hosts import find_host

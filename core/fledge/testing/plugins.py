@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 
 def _fledge_host() -> Host:
-    from ..experimental import host
+    from .._fledge_host import host
 
     return host
 
