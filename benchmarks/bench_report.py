@@ -31,7 +31,7 @@ sys.path.insert(0, str(REPO / "tests" / "promotion"))
 import report_history as rh  # noqa: E402
 
 from fledge_promote import Repo, load_config  # noqa: E402
-from fledge_promote._report_cli import build_report  # noqa: E402
+from fledge_promote.report._cli import build_report  # noqa: E402
 
 CONFIG = """
 [project]

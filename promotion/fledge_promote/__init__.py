@@ -5,10 +5,6 @@ The command line is :func:`fledge_promote.cli.main` (``promote``). Plugins contr
 formats (following :class:`DocsFormat`) through ``fledge_promote_docs_formats``.
 """
 
-from ._apply import apply_plan, recover
-from ._checks import Check, CheckContext, CheckResult, FeatureReport, Verdict, run_checks
-from ._config import PromoteConfig, load_config
-from ._docs_formats import DocBuilderToctree, DocsFormat, MkDocsNav
 from ._errors import (
     ApplyError,
     ConfigError,
@@ -17,12 +13,16 @@ from ._errors import (
     RefusedError,
     UsageError,
 )
-from ._features import FeatureInfo, find_feature, list_features
-from ._lifecycle import plan_deprecation, plan_retirement
-from ._plan import Mention, Plan
-from ._planner import plan_promotion
-from ._repo import Repo
-from ._report import render
+from .applying._apply import apply_plan, recover
+from .checks._output import render
+from .checks._protocol import Check, CheckContext, CheckResult, FeatureReport, Verdict, run_checks
+from .planning._lifecycle import plan_deprecation, plan_retirement
+from .planning._plan import Mention, Plan
+from .planning._promotion import plan_promotion
+from .repository._config import PromoteConfig, load_config
+from .repository._docs_formats import DocBuilderToctree, DocsFormat, MkDocsNav
+from .repository._features import FeatureInfo, find_feature, list_features
+from .repository._repo import Repo
 
 __all__ = [
     "ApplyError",

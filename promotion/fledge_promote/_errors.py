@@ -1,4 +1,7 @@
-"""The exceptions of the promote tool: one root, each keeping its culprit as attributes."""
+"""The exceptions of the promote tool: one root, each keeping its culprit as attributes.
+
+May import: nothing of fledge_promote.
+"""
 
 from __future__ import annotations
 

@@ -1,17 +1,26 @@
-"""Calling a promote hook of every plugin, each on its own, so one broken plugin is an
-``error`` result instead of a crash."""
+"""Calling a promote hook of every plugin, each on its own, so one broken plugin is a
+recorded failure instead of a crash.
+
+May import: nothing of fledge_promote.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
-from ._checks import CheckResult, Verdict
-
-__all__ = ["hook_results"]
+__all__ = ["HookFailure", "hook_results"]
 
 
-def hook_results(hook: str, problems: list[CheckResult]) -> list[tuple[str, Sequence[Any]]]:
+class HookFailure(NamedTuple):
+    """A plugin whose hook could not be called: who (``plugin:<name>``), what, the fix."""
+
+    label: str
+    message: str
+    fix: str
+
+
+def hook_results(hook: str, problems: list[HookFailure]) -> list[tuple[str, Sequence[Any]]]:
     """Call every implementation of ``hook`` on its own; record failures in ``problems``."""
     import fledge
 
@@ -19,7 +28,7 @@ def hook_results(hook: str, problems: list[CheckResult]) -> list[tuple[str, Sequ
     try:
         registry.names()  # loads the plugins, so their hook implementations are registered
     except Exception as exc:  # noqa: BLE001 - a broken registry must not stop the checks
-        problems.append(CheckResult("plugins", Verdict.ERROR, f"plugins failed to load: {exc}",
+        problems.append(HookFailure("plugins", f"plugins failed to load: {exc}",
                                     "run `fledge doctor`"))
         return []
     out = []
@@ -27,8 +36,8 @@ def hook_results(hook: str, problems: list[CheckResult]) -> list[tuple[str, Sequ
         try:
             returned = impl.function()
         except Exception as exc:  # noqa: BLE001 - isolate each plugin
-            problems.append(CheckResult(
-                f"plugin:{impl.plugin_name}", Verdict.ERROR,
+            problems.append(HookFailure(
+                f"plugin:{impl.plugin_name}",
                 f"plugin {impl.plugin_name!r}: its {hook} hook raised "
                 f"{type(exc).__name__}: {exc}", "report it to the plugin's maintainers"))
             continue

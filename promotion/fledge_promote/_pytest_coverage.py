@@ -9,6 +9,8 @@ It measures the experimental package of ``[tool.fledge.promote]`` (or the folder
 ``--promote-coverage-source``) from before the first conftest is imported, names each test's
 lines after its node id (``tests/plugins/x/test_a.py::test_b``), and writes the data file
 when the session ends. Lines run at import time keep the empty context.
+
+May import: ``repository``.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def _sources(root: Path, given: list[str]) -> list[str]:
     if given:
         return [str((root / folder).resolve()) for folder in given]
-    from ._config import load_config
+    from .repository._config import load_config
 
     config, _ = load_config(root)
     return [str(root / config.experimental_dir)]

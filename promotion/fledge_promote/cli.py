@@ -4,6 +4,8 @@
 VERSION``, ``promote retire NAME``, ``promote report NAME|--all``, ``promote --recover``.
 Exit status: 0 ready / done, 1 not ready / refused / failed and restored, 2 usage or
 configuration error (or a crash).
+
+May import: every part.
 """
 
 from __future__ import annotations
@@ -15,20 +17,20 @@ import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from ._apply import apply_plan, journal_exists, recover
-from ._check_set import collect_checks
-from ._checks import CheckContext, run_checks
-from ._config import load_config
 from ._errors import ApplyError, ConfigError, PlanError, RefusedError, UsageError
-from ._features import find_feature, list_features
-from ._lifecycle import plan_deprecation, plan_retirement
-from ._plan import Plan
-from ._planner import plan_promotion
-from ._recorded import RecordedRun
-from ._repo import JOURNAL_DIR, Repo
-from ._report import FORMATS, render
-from ._report_cli import report_parser, run_report
-from ._testrun import run_tests
+from .applying._apply import apply_plan, journal_exists, recover
+from .checks._output import FORMATS, render
+from .checks._protocol import CheckContext, run_checks
+from .checks._recorded import RecordedRun
+from .checks._selection import collect_checks
+from .checks._testrun import run_tests
+from .planning._lifecycle import plan_deprecation, plan_retirement
+from .planning._plan import Plan
+from .planning._promotion import plan_promotion
+from .report._cli import report_parser, run_report
+from .repository._config import load_config
+from .repository._features import find_feature, list_features
+from .repository._repo import JOURNAL_DIR, Repo
 
 __all__ = ["main"]
 

@@ -10,7 +10,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from fledge_promote._links import find_links, resolve_link
+from fledge_promote.repository._links import find_links, resolve_link
 
 
 def dead_links(root: Path, docs: str = "docs/source") -> list[str]:

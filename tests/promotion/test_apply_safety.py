@@ -7,7 +7,7 @@ import signal
 from promote_helpers import git, promote, snapshot
 
 from fledge_promote import Plan, PlanError, Repo, apply_plan
-from fledge_promote._apply import journal_exists
+from fledge_promote.applying._apply import journal_exists
 
 
 def test_apply_refuses_a_dirty_tree_unless_allowed(trl_repo):

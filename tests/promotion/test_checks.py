@@ -8,10 +8,10 @@ import xml.etree.ElementTree as ET
 from promote_helpers import promote
 
 from fledge_promote import CheckResult, Verdict, render
-from fledge_promote._check_set import collect_checks
-from fledge_promote._checks import CheckContext, FeatureReport, run_checks
-from fledge_promote._config import PromoteConfig
-from fledge_promote._features import FeatureInfo
+from fledge_promote.checks._protocol import CheckContext, FeatureReport, run_checks
+from fledge_promote.checks._selection import collect_checks
+from fledge_promote.repository._config import PromoteConfig
+from fledge_promote.repository._features import FeatureInfo
 
 PLUGIN = """
 import fledge

@@ -7,8 +7,8 @@ import textwrap
 import pytest
 
 from fledge_promote import DocBuilderToctree, MkDocsNav, PlanError
-from fledge_promote._docs_formats import remove_notice
-from fledge_promote._nav_yaml import load_yaml
+from fledge_promote.repository._docs_formats import remove_notice
+from fledge_promote.repository._nav_yaml import load_yaml
 
 MKDOCS = textwrap.dedent("""\
     site_name: x
@@ -135,9 +135,9 @@ def fledge_promote_docs_formats():
 
 def test_fledge_promote_docs_formats(fledge_site):
     """A plugin's docs format is found by the name the configuration gives."""
-    from fledge_promote._config import PromoteConfig
-    from fledge_promote._docs_formats import get_docs_format
     from fledge_promote._errors import ConfigError
+    from fledge_promote.repository._config import PromoteConfig
+    from fledge_promote.repository._docs_formats import get_docs_format
 
     fledge_site.add("fledge-flat", {"flat_nav": FORMAT_PLUGIN})
     fledge_site.install()

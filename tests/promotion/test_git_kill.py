@@ -16,7 +16,7 @@ import pytest
 from promote_helpers import git, promote, snapshot
 
 from fledge_promote import Repo
-from fledge_promote._repo import JOURNAL_DIR
+from fledge_promote.repository._repo import JOURNAL_DIR
 
 DRIVER = textwrap.dedent("""
     import sys
@@ -157,13 +157,13 @@ def test_a_kill_while_the_journal_is_deleted_does_not_undo_a_finished_run(trl_re
     """The journal is renamed before it is deleted: a run killed while deleting it has
     finished, and recover must not take the half-deleted folder for an unstarted run."""
     from fledge_promote import (
-        _apply,
         apply_plan,
         find_feature,
         load_config,
         plan_promotion,
         recover,
     )
+    from fledge_promote.applying import _apply
 
     repo = Repo(trl_repo)
     config, _ = load_config(trl_repo)

@@ -3,7 +3,7 @@ rewritten to another URL or made plain text; links inside code are no links."""
 
 from __future__ import annotations
 
-from fledge_promote._links import find_links, resolve_link, rewrite_links
+from fledge_promote.repository._links import find_links, resolve_link, rewrite_links
 
 PAGE = """# Index
 

@@ -20,7 +20,7 @@ import report_history as rh
 from promote_helpers import REPO, promote
 
 from fledge_promote import Repo, UsageError, load_config
-from fledge_promote._report_cli import build_report
+from fledge_promote.report._cli import build_report
 
 GOLDEN = Path(__file__).parent / "golden"
 TODAY = dt.date(2025, 1, 1) + dt.timedelta(days=rh.TODAY_DAY)

@@ -15,7 +15,7 @@ from fledge import _catalogue
 from fledge._report_evidence import NO_DATA, load_evidence
 from fledge.mkdocs_plugin import CataloguePlugin
 from fledge_promote import Repo, load_config
-from fledge_promote._report_cli import build_report
+from fledge_promote.report._cli import build_report
 
 FEATURES = """
 import fledge

@@ -13,8 +13,8 @@ from promote_helpers import promote
 from test_report import TODAY, by_feature, report
 
 from fledge_promote import CheckContext, ConfigError, Repo, Verdict, find_feature, load_config
-from fledge_promote._adoption import NO_EVIDENCE, AdoptionCheck
-from fledge_promote._usage import parse_period
+from fledge_promote.checks._adoption import NO_EVIDENCE, AdoptionCheck
+from fledge_promote.repository._usage import parse_period
 
 
 @pytest.fixture
@@ -220,7 +220,7 @@ def test_ready_on_hygiene_without_adoption_evidence(scripted):
 
 def test_report_shows_no_data_without_usage(scripted):
     config, _ = load_config(scripted)
-    from fledge_promote._report_cli import build_report
+    from fledge_promote.report._cli import build_report
 
     text = build_report(Repo(scripted), config, ["beta"], fmt="markdown", today=TODAY)
     assert "- **Usage**: No data." in text

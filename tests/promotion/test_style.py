@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from fledge_promote._shims import defined_names, shim_source
-from fledge_promote._style import TargetStyle, licence_header, read_style
+from fledge_promote.planning._shims import defined_names, shim_source
+from fledge_promote.repository._style import TargetStyle, licence_header, read_style
 
 HEADER = "# Copyright 2026 Someone.\n#\n# Licensed under the Apache License, Version 2.0.\n"
 

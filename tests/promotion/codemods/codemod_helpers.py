@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import textwrap
 
-from fledge_promote._paths import DottedMap
-from fledge_promote.codemods import run_commands
+from fledge_promote.planning._paths import DottedMap
+from fledge_promote.planning.codemods import run_commands
 
 MAPPING = DottedMap([("trl.experimental.foo", "trl.trainer.foo"),
                      ("tests.experimental.test_foo", "tests.test_foo")])

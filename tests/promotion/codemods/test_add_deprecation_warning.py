@@ -1,7 +1,7 @@
 from codemod_helpers import same, transform
 from libcst.codemod import CodemodContext
 
-from fledge_promote.codemods import AddDeprecationWarningCommand
+from fledge_promote.planning.codemods import AddDeprecationWarningCommand
 
 
 def test_warning_goes_after_docstring_and_future_imports_once():

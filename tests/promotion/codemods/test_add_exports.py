@@ -2,7 +2,7 @@ import pytest
 from codemod_helpers import same, transform
 from libcst.codemod import CodemodContext
 
-from fledge_promote.codemods import AddExportsCommand, run_commands
+from fledge_promote.planning.codemods import AddExportsCommand, run_commands
 
 
 def add(submodule, names):
@@ -150,7 +150,7 @@ def test_sorted_keys_names_and_imports_stay_sorted_and_multiline_layout_is_kept(
 
 
 def test_an_import_that_grows_too_long_is_wrapped():
-    from fledge_promote._style import TargetStyle
+    from fledge_promote.repository._style import TargetStyle
 
     narrow = AddExportsCommand(CodemodContext(), "trainer", ["AVeryLongTrainerName"],
                                TargetStyle(line_length=40))

@@ -1,7 +1,7 @@
 from codemod_helpers import MAPPING, same, transform
 from libcst.codemod import CodemodContext
 
-from fledge_promote.codemods import FixRelativeImportsCommand
+from fledge_promote.planning.codemods import FixRelativeImportsCommand
 
 
 def test_moved_test_climbs_one_level_less():
@@ -32,7 +32,7 @@ def test_moved_package_module_reaches_siblings_and_the_stable_code():
 
 
 def test_a_package_init_that_becomes_a_module():
-    from fledge_promote._paths import DottedMap
+    from fledge_promote.planning._paths import DottedMap
 
     mapping = DottedMap([("pkg.exp.word", "pkg.stable.word"),
                          ("pkg.exp.word.api", "pkg.stable.api")])
@@ -44,7 +44,7 @@ def test_a_package_init_that_becomes_a_module():
 
 
 def test_relative_imports_are_reexpressed_for_a_flat_move():
-    from fledge_promote._paths import DottedMap
+    from fledge_promote.planning._paths import DottedMap
 
     mapping = DottedMap([("trl.experimental.kto.kto_config", "trl.trainer.kto_config")])
     command = FixRelativeImportsCommand(CodemodContext(), mapping,

@@ -1,7 +1,7 @@
 from codemod_helpers import MAPPING, same, transform
 from libcst.codemod import CodemodContext
 
-from fledge_promote.codemods import RewriteDocstringReferencesCommand
+from fledge_promote.planning.codemods import RewriteDocstringReferencesCommand
 
 
 def test_doctests_and_cross_references_in_docstrings():

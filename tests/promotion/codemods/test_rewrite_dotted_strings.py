@@ -1,7 +1,7 @@
 from codemod_helpers import MAPPING, same, transform
 from libcst.codemod import CodemodContext
 
-from fledge_promote.codemods import RewriteDottedStringsCommand
+from fledge_promote.planning.codemods import RewriteDottedStringsCommand
 
 
 def test_whole_dotted_strings_and_object_references_only():

@@ -1,7 +1,7 @@
 from codemod_helpers import MAPPING, same, transform
 from libcst.codemod import CodemodContext
 
-from fledge_promote.codemods import RewriteImportsCommand
+from fledge_promote.planning.codemods import RewriteImportsCommand
 
 
 def run(before, module="pkg.user", is_package=False):

@@ -1,7 +1,7 @@
 from codemod_helpers import same, transform
 from libcst.codemod import CodemodContext
 
-from fledge_promote.codemods import SortRelativeImportsCommand
+from fledge_promote.planning.codemods import SortRelativeImportsCommand
 
 
 def sort():

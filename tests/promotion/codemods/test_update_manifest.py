@@ -1,7 +1,7 @@
 from codemod_helpers import same, transform
 from libcst.codemod import CodemodContext
 
-from fledge_promote.codemods import UpdateManifestCommand
+from fledge_promote.planning.codemods import UpdateManifestCommand
 
 
 def test_sets_existing_fields_and_appends_new_ones_in_the_same_layout():

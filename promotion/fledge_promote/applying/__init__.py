@@ -1,0 +1,7 @@
+"""Carrying out a plan all or nothing: the journal written before the first change, the
+changes, the git commands recorded in the journal, and ``--recover`` after a killed run.
+
+Every write promote makes to the target repository goes through here.
+
+May import: ``_errors``, ``repository``, ``planning``.
+"""

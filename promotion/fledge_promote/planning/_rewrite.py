@@ -1,0 +1,152 @@
+"""The repository-wide rewrite shared by every action, and the small texts promote writes
+(shims, stubs, changelog entries)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+
+from libcst.codemod import CodemodContext
+from packaging.version import Version
+
+from ..repository._markdown import relative_link, relative_link_target, rewrite_markdown
+from ..repository._repo import Repo
+from . import codemods as cm
+from ._paths import DottedMap, PathMap
+from ._plan import Plan
+
+__all__ = ["bump", "changelog_entry", "rewrite_repository"]
+
+_QUOTED_DOTTED = re.compile(r"""(["'])([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)(:[\w.]+)?\1""")
+
+
+def bump(version: str, releases: int) -> str:
+    """The version ``releases`` minor releases after ``version`` (``0.3.1``, 2 -> ``0.5.0``)."""
+    v = Version(version)
+    major, minor = (v.release + (0, 0))[:2]
+    return f"{major}.{minor + releases}.0"
+
+
+def python_commands(mapping: DottedMap, module: str | None, is_package: bool,
+                    text: str | None = None) -> list:
+    """The rewrites of references to moved modules; none when ``text`` names none of them."""
+    if text is not None and not mapping.mentions(text):
+        return []
+    context = CodemodContext()
+    commands = [cm.RewriteImportsCommand(context, mapping, module, is_package)]
+    if text is None or any(f"{q}{old}" in text for old, _ in mapping.rules for q in "\"'"):
+        commands.append(cm.RewriteDottedStringsCommand(context, mapping))
+    commands.append(cm.RewriteDocstringReferencesCommand(context, mapping))
+    return commands
+
+
+def rewrite_code_block(mapping: DottedMap) -> Callable[[str], str | None]:
+    def rewrite(code: str) -> str | None:
+        if not mapping.mentions(code):
+            return None
+        result = cm.run_commands("<block>", code, python_commands(mapping, None, False))
+        if result.status == "changed":
+            return result.code
+        if result.status == "skipped":  # a snippet or a console session: whole paths only
+            return mapping.sub(code)[0]
+        return None
+
+    return rewrite
+
+
+def rewrite_repository(
+    repo: Repo,
+    plan: Plan,
+    mapping: DottedMap,
+    paths: PathMap,
+    *,
+    needle: str,
+    skip: Iterable[str],
+    progress: Callable[[str], None],
+    docs_mapping: DottedMap | None = None,
+) -> None:
+    """Rewrite every Python, Markdown and TOML file that mentions ``needle``, into ``plan``.
+
+    Files in ``skip`` (moved files, handled by the caller) are left out. Only files whose
+    text contains ``needle`` are parsed, which keeps a 2,000-file repository fast.
+    """
+    skip = set(skip)
+    docs_mapping = docs_mapping or mapping
+    files = [p for p in repo.files() if p not in skip]
+    progress(f"scanning {len(files)} files for {needle!r}")
+    block = rewrite_code_block(docs_mapping)
+    for path in files:
+        text = plan.writes.get(path, repo.read(path))
+        if text is None or needle not in text:
+            continue
+        if path.endswith(".py"):
+            module = repo.module_name(path)
+            result = cm.run_commands(path, text, python_commands(
+                mapping, module, path.endswith("__init__.py")))
+            if result.status == "changed":
+                record(plan, repo, path, result.code)
+            elif result.status == "failed":
+                plan.failures.append(f"{path}: {result.reason.strip().splitlines()[-1]}")
+        elif path.endswith((".md", ".mdx")):
+            new = rewrite_markdown(text, block, docs_mapping.sub, _link_rewriter(path, paths))
+            if new != text:
+                record(plan, repo, path, new)
+        elif path.endswith((".toml", ".cfg")):
+            new = _QUOTED_DOTTED.sub(lambda m: _quoted(m, mapping), text)
+            if new != text:
+                record(plan, repo, path, new)
+
+
+def _quoted(match: re.Match, mapping: DottedMap) -> str:
+    new = mapping.map(match[2])
+    if new is None:
+        return match[0]
+    return f"{match[1]}{new}{match[3] or ''}{match[1]}"
+
+
+def _link_rewriter(page: str, paths: PathMap) -> Callable[[str], str | None]:
+    def rewrite(target: str) -> str | None:
+        if "://" in target:
+            new, count = paths.sub(target)
+            return new if count else None
+        resolved = relative_link_target(page, target)
+        moved = paths.map(resolved) if resolved else None
+        if moved is None:
+            return None
+        anchor = "#" + target.split("#", 1)[1] if "#" in target else ""
+        return relative_link(page, moved, anchor)
+
+    return rewrite
+
+
+def record(plan: Plan, repo: Repo, path: str, text: str, original_path: str | None = None) -> None:
+    """Put ``text`` as the new content of ``path`` into ``plan``, keeping the original."""
+    if path not in plan.originals:
+        plan.originals[path] = repo.read(original_path or path)
+    plan.writes[path] = text
+
+
+def changelog_entry(text: str | None, line: str) -> str:
+    """``text`` (a changelog, or None) with ``line`` added under ``## Unreleased``."""
+    if not text:
+        return f"# Changelog\n\n## Unreleased\n\n{line}\n"
+    lines = text.splitlines(keepends=True)
+    for i, current in enumerate(lines):
+        if re.match(r"^##\s+\[?unreleased\]?", current, re.I):
+            j = i + 1
+            while j < len(lines) and not lines[j].strip():
+                j += 1
+            while j < len(lines) and lines[j].startswith(("- ", "* ", "  ")):
+                j += 1
+            body = lines[:j]
+            if body and not body[-1].endswith("\n"):
+                body[-1] += "\n"
+            if j == i + 1 or not lines[j - 1].strip():
+                body = lines[: i + 1] + ["\n"]
+                return "".join(body + [line + "\n"] + (["\n"] if j < len(lines) else [])
+                               + lines[j:])
+            return "".join(body + [line + "\n"] + lines[j:])
+    for i, current in enumerate(lines):
+        if current.startswith("## "):
+            return "".join(lines[:i] + ["## Unreleased\n\n", line + "\n\n"] + lines[i:])
+    return text.rstrip("\n") + f"\n\n## Unreleased\n\n{line}\n"

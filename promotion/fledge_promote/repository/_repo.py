@@ -1,0 +1,201 @@
+"""The target repository: its files, its git state, and the rule that nothing is written
+outside it."""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import os
+import subprocess
+from collections.abc import Iterator
+from functools import cached_property
+from pathlib import Path
+
+from packaging.version import InvalidVersion, Version
+
+from .._errors import PlanError
+
+__all__ = ["Repo"]
+
+_SKIP_DIRS = frozenset({
+    ".git", ".hg", ".venv", "venv", "env", "__pycache__", "node_modules", "build", "dist",
+    "site", ".tox", ".nox", ".mypy_cache", ".ruff_cache", ".pytest_cache", ".eggs",
+})
+TEXT_SUFFIXES = (".py", ".md", ".mdx", ".rst", ".txt", ".toml", ".yml", ".yaml", ".cfg", ".ipynb")
+#: Where an interrupted run's journal lives (inside the repository, never outside).
+JOURNAL_DIR = ".fledge-promote-journal"
+
+
+def write_json_atomic(path: Path, data: dict) -> None:
+    """Write ``data`` to ``path`` so that a kill at any moment leaves the old file or the new."""
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, indent=1)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+class Repo:
+    """One repository on disk.
+
+    Args:
+        root: its root folder (holding ``pyproject.toml``).
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root).resolve()
+        self._texts: dict[str, str | None] = {}
+
+    # -- git ---------------------------------------------------------------------------------
+
+    @cached_property
+    def is_git(self) -> bool:
+        """Whether the root is the top of a git work tree."""
+        out = self.git("rev-parse", "--show-toplevel", check=False)
+        return out is not None and Path(out.strip()).resolve() == self.root
+
+    def git(self, *args: str, check: bool = True) -> str | None:
+        """Run ``git args`` in the root and return its output (None on failure if not check)."""
+        try:
+            done = subprocess.run(
+                ["git", *args], cwd=self.root, capture_output=True, text=True, check=check,
+            )
+        except (OSError, subprocess.CalledProcessError) as exc:
+            if check:
+                stderr = getattr(exc, "stderr", "") or str(exc)
+                raise PlanError([f"git {' '.join(args)} failed: {stderr.strip()}"]) from None
+            return None
+        return done.stdout if done.returncode == 0 else None
+
+    def git_path(self, name: str) -> Path | None:
+        """Where git keeps ``name`` (``index``, ``index.lock``); None outside a git work tree."""
+        if not self.is_git:
+            return None
+        out = self.git("rev-parse", "--git-path", name, check=False)
+        if not out:
+            return None
+        path = Path(out.strip())
+        return path if path.is_absolute() else self.root / path
+
+    def dirty_paths(self) -> list[str]:
+        """Changed or untracked paths (``git status --porcelain``), ignoring the journal."""
+        if not self.is_git:
+            return []
+        out = self.git("status", "--porcelain", "--untracked-files=all") or ""
+        paths = [line[3:] for line in out.splitlines() if line.strip()]
+        return [p for p in paths if not p.startswith(JOURNAL_DIR)]
+
+    def release_tags(self, pattern: str) -> list[tuple[Version, str]]:
+        """Tags matching ``pattern`` that parse as versions, oldest first."""
+        if not self.is_git:
+            return []
+        tags = []
+        for tag in (self.git("tag", "--list", check=False) or "").split():
+            if not fnmatch.fnmatch(tag, pattern):
+                continue
+            try:
+                tags.append((Version(tag.lstrip("vV")), tag))
+            except InvalidVersion:
+                continue
+        return sorted(tags)
+
+    # -- files -------------------------------------------------------------------------------
+
+    def files(self, suffixes: tuple[str, ...] = TEXT_SUFFIXES) -> list[str]:
+        """Every file of the repository with one of ``suffixes``, relative, sorted.
+
+        Inside git, tracked and untracked-but-not-ignored files; else a walk that skips
+        virtual environments, caches and build output.
+        """
+        return [p for p in self._all_files if p.endswith(suffixes)]
+
+    @cached_property
+    def _all_files(self) -> list[str]:
+        if self.is_git:
+            out = self.git("ls-files", "-co", "--exclude-standard", "-z", check=False)
+            if out is not None:
+                paths = sorted({p for p in out.split("\0") if p})
+                return [p for p in paths if not p.startswith(JOURNAL_DIR)
+                        and (self.root / p).is_file()]
+        found = []
+        for dirpath, dirnames, filenames in os.walk(self.root):
+            dirnames[:] = sorted(
+                d for d in dirnames
+                if d not in _SKIP_DIRS and not d.endswith(".egg-info") and d != JOURNAL_DIR
+            )
+            rel = os.path.relpath(dirpath, self.root)
+            for name in filenames:
+                found.append(name if rel == "." else f"{rel}/{name}".replace(os.sep, "/"))
+        return sorted(found)
+
+    def read(self, rel: str) -> str | None:
+        """The text of file ``rel``, or None when it is missing or not UTF-8 (cached)."""
+        if rel not in self._texts:
+            try:
+                self._texts[rel] = (self.root / rel).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                self._texts[rel] = None
+        return self._texts[rel]
+
+    def exists(self, rel: str) -> bool:
+        return (self.root / rel).exists()
+
+    def glob(self, pattern: str) -> list[str]:
+        """Paths (files or folders) matching ``pattern``, relative and sorted."""
+        return sorted(
+            p.relative_to(self.root).as_posix() for p in self.root.glob(pattern)
+            if "__pycache__" not in p.parts
+        )
+
+    def files_under(self, rel: str) -> list[str]:
+        """Every file at or under ``rel`` (a file or a folder), relative and sorted."""
+        path = self.root / rel
+        if path.is_file():
+            return [rel]
+        prefix = rel.rstrip("/") + "/"
+        return [p for p in self._all_files if p.startswith(prefix)]
+
+    def safe_path(self, rel: str) -> Path:
+        """The absolute path of ``rel``, refusing anything that resolves outside the root.
+
+        Raises:
+            PlanError: ``rel`` is absolute, climbs out with ``..``, goes through a symbolic
+                link that leaves the repository, or points into ``.git``.
+        """
+        candidate = Path(rel)
+        if candidate.is_absolute() or ".." in candidate.parts:
+            raise PlanError([f"refusing to write {rel!r}: not a path inside the repository"])
+        resolved = (self.root / candidate).resolve()
+        if resolved != self.root and self.root not in resolved.parents:
+            raise PlanError([f"refusing to write {rel!r}: it resolves to {resolved}, outside "
+                             f"the repository {self.root}"])
+        if ".git" in resolved.relative_to(self.root).parts:
+            raise PlanError([f"refusing to write {rel!r}: inside .git"])
+        return resolved
+
+    def module_name(self, rel: str) -> str | None:
+        """The dotted module name of Python file ``rel``, from the ``__init__.py`` chain.
+
+        ``plugins/fledge_plugins/x/api.py`` is ``fledge_plugins.x.api`` when ``plugins/``
+        holds no ``__init__.py``; a file outside any package is its bare stem.
+        """
+        path = Path(rel)
+        parts = [path.stem] if path.name != "__init__.py" else []
+        folder = path.parent
+        while folder != Path(".") and self._has_init(folder.as_posix()):
+            parts.insert(0, folder.name)
+            folder = folder.parent
+        return ".".join(parts) or None
+
+    def _has_init(self, folder: str) -> bool:
+        return (self.root / folder / "__init__.py").is_file()
+
+    def walk_dirs(self, rel: str) -> Iterator[str]:
+        """Immediate sub-folders of ``rel`` (relative paths), sorted."""
+        base = self.root / rel
+        if not base.is_dir():
+            return
+        for child in sorted(base.iterdir()):
+            if child.is_dir() and child.name not in _SKIP_DIRS:
+                yield child.relative_to(self.root).as_posix()
