@@ -19,6 +19,7 @@ from pathlib import Path
 
 from ._errors import ApplyError, ConfigError, PlanError, RefusedError, UsageError
 from .applying._apply import apply_plan, journal_exists, recover
+from .applying._environment import refresh_install
 from .checks._output import FORMATS, render
 from .checks._protocol import CheckContext, run_checks
 from .checks._recorded import RecordedRun
@@ -233,12 +234,21 @@ def _promote(args: argparse.Namespace, _command: str) -> int:
             progress(f"--force: applying although {', '.join(failing)} failed")
         apply_plan(repo, plan, progress)
         output["applied"] = True
+        output["environment"] = _refresh(repo, plan, progress, args)
         status = _rerun_tests(repo, config, plan, progress, output, args)
     elif not args.json:
         print("dry run: nothing was written; add --apply to carry it out")
     if args.json:
         print(json.dumps(output, indent=2))
     return status
+
+
+def _refresh(repo: Repo, plan, progress, args: argparse.Namespace) -> str | None:
+    """Keep the environment's install of the project in step with the applied plan."""
+    said = refresh_install(repo, plan, progress)
+    if said and not args.json:
+        print(said)
+    return said
 
 
 def _rerun_tests(repo, config, plan, progress, output, args) -> int:
@@ -253,6 +263,10 @@ def _rerun_tests(repo, config, plan, progress, output, args) -> int:
     if not args.json:
         print(f"applied. tests at the new place: {run.counts()} "
               f"({'pass' if ok else 'FAIL'})")
+        for line in run.failing_lines():
+            print(line)
+        if run.timed_out:
+            print(f"  the tests passed the {config.tests_timeout} s limit and were stopped")
     return 0 if ok else 1
 
 

@@ -33,6 +33,8 @@ class TestRun:
         coverage: percent of lines covered, when measured.
         file_coverage: percent per measured file.
         tail: the end of pytest's output, for the reason of a failure.
+        failures: each failed or erroring test: its pytest node id, ``failure`` or
+            ``error``, and the first line of pytest's message.
     """
 
     passed: int = 0
@@ -45,6 +47,7 @@ class TestRun:
     coverage: float | None = None
     file_coverage: dict[str, float] = field(default_factory=dict)
     tail: str = ""
+    failures: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -58,7 +61,15 @@ class TestRun:
         return {"passed": self.passed, "failed": self.failed, "errors": self.errors,
                 "skipped": self.skipped, "timed_out": self.timed_out,
                 "duration": round(self.duration, 2), "returncode": self.returncode,
-                "coverage": self.coverage}
+                "coverage": self.coverage, "failures": list(self.failures)}
+
+    def failing_lines(self, limit: int = 10) -> list[str]:
+        """One line per failed test (the first ``limit``), for a person to read."""
+        lines = [f"  {f['kind']}: {f['test']}" + (f" - {f['message']}" if f["message"] else "")
+                 for f in self.failures[:limit]]
+        if len(self.failures) > limit:
+            lines.append(f"  ... and {len(self.failures) - limit} more")
+        return lines
 
 
 def subprocess_env(repo: Repo, config: PromoteConfig) -> dict[str, str]:
@@ -145,6 +156,31 @@ def _read_junit(path: Path, run: TestRun) -> None:
         run.errors += errors
         run.skipped += skipped
         run.passed += tests - failures - errors - skipped
+        run.failures += [failure for case in suite.iter("testcase")
+                         if (failure := _failure_of(case)) is not None]
+
+
+def _failure_of(case: ET.Element) -> dict[str, str] | None:
+    """A JUnit ``testcase`` that failed or erred, as node id, kind and first message line."""
+    for kind in ("failure", "error"):
+        node = case.find(kind)
+        if node is None:
+            continue
+        module = case.get("classname", "")
+        # xunit2 names a test "pkg.mod.Class" + name; pytest's id is "pkg/mod.py::Class::name"
+        path, classes = _split_classname(module)
+        test = "::".join(p for p in (path, *classes, case.get("name", "")) if p)
+        message = (node.get("message") or node.text or "").strip().splitlines()
+        return {"test": test, "kind": kind, "message": message[0][:200] if message else ""}
+    return None
+
+
+def _split_classname(classname: str) -> tuple[str, list[str]]:
+    """``tests.x.test_y.TestZ`` -> (``tests/x/test_y.py``, [``TestZ``]): the module's path
+    is the dotted prefix up to the last part that starts with ``test``."""
+    parts = classname.split(".")
+    cut = max((i for i, p in enumerate(parts) if p.startswith("test")), default=len(parts) - 1)
+    return "/".join(parts[: cut + 1]) + ".py", parts[cut + 1:]
 
 
 def _read_coverage(repo: Repo, config: PromoteConfig, data: Path, out: Path, run: TestRun) -> None:
