@@ -21,7 +21,7 @@ def _promote(python: Path, root: Path, *args: str):
 @pytest.fixture
 def installed_copy(fledge_copy, tmp_path):
     python = make_venv(tmp_path / "venv")
-    pip(python, "install", "--quiet", "--no-deps", "--no-build-isolation", "-e", fledge_copy)
+    pip(python, "install", "--quiet", "--no-deps", "-e", fledge_copy)
     return python, fledge_copy
 
 

@@ -4,8 +4,8 @@ An editable install records the entry points of ``pyproject.toml`` when it is in
 A plan that moves a feature rewrites those entry points, so the installed metadata still
 names the old modules, and ``fledge list``, ``fledge demo`` and the moved tests miss the
 feature until the project is reinstalled. When the repository is the one installed
-editable in this environment, promote reinstalls it (``pip install --no-deps
---no-build-isolation -e ROOT``, seconds) and says so; otherwise it says what to run.
+editable in this environment, promote reinstalls it (``pip install --no-deps -e ROOT``,
+seconds) and says so; otherwise it says what to run.
 """
 
 from __future__ import annotations
@@ -47,8 +47,9 @@ def refresh_install(repo: Repo, plan: Plan,
         dist = metadata.distribution(name)
     except metadata.PackageNotFoundError:
         return None
-    command = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
-               "--no-build-isolation", "-e", str(repo.root)]
+    # pip's own defaults (build isolation included), as the project was installed
+    command = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "-e",
+               str(repo.root)]
     if _editable_root(dist) != repo.root.resolve():
         return (f"{name} is installed here from elsewhere, so its entry points still name the "
                 f"old modules; reinstall the project you work on (pip install -e .)")
