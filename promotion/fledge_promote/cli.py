@@ -25,9 +25,12 @@ from .checks._protocol import CheckContext, run_checks
 from .checks._recorded import RecordedRun
 from .checks._selection import collect_checks
 from .checks._testrun import run_tests
+from .planning._demote import plan_demotion
+from .planning._include import plan_inclusion
 from .planning._lifecycle import plan_deprecation, plan_retirement
 from .planning._plan import Plan
 from .planning._promotion import plan_promotion
+from .planning._prune import plan_prune
 from .report._cli import report_parser, run_report
 from .repository._config import load_config
 from .repository._features import find_feature, list_features
@@ -35,7 +38,7 @@ from .repository._repo import JOURNAL_DIR, Repo
 
 __all__ = ["main"]
 
-_SUBCOMMANDS = ("check", "deprecate", "retire", "report")
+_SUBCOMMANDS = ("check", "include", "demote", "deprecate", "retire", "prune", "report")
 
 
 def _progress(quiet: bool) -> Callable[[str], None]:
@@ -93,14 +96,30 @@ def _parsers() -> dict[str, argparse.ArgumentParser]:
                                      description="Remove an experimental feature for good.")
     retire.add_argument("name")
     retire.add_argument("--replacement", help="what to use instead")
-    for parser in (deprecate, retire):
+    include = argparse.ArgumentParser(
+        prog="promote include", description="Move a plugin prototyped outside the repository "
+        "into its experimental namespace, as an in-tree feature.")
+    include.add_argument("source", help="the plugin's source tree (a folder with a "
+                                        "pyproject.toml), or an installed distribution's name")
+    demote = argparse.ArgumentParser(
+        prog="promote demote", description="Move a stable feature back into the experimental "
+        "namespace, with a FutureWarning shim at every old import path.")
+    demote.add_argument("name", help="the stable feature (a package, or in the flat layout "
+                                     "the stem its modules share, such as kto)")
+    demote.add_argument("--removal", help="the version that removes the shims (default: "
+                                          "deprecation_releases after this one)")
+    prune = argparse.ArgumentParser(
+        prog="promote prune", description="Remove the shims whose removal version has come.")
+    prune.add_argument("--version", help="remove shims due at or before this version "
+                                         "(default: the version being developed)")
+    for parser in (deprecate, retire, include, demote, prune):
         parser.add_argument("--apply", action="store_true", help="carry the plan out")
         parser.add_argument("--allow-dirty", action="store_true")
         parser.add_argument("--json", action="store_true")
         parser.add_argument("--no-diff", action="store_true")
         _common(parser)
     return {"check": check, "promote": promote, "deprecate": deprecate, "retire": retire,
-            "report": report_parser()}
+            "include": include, "demote": demote, "prune": prune, "report": report_parser()}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -113,8 +132,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exit_:
         return 2 if exit_.code else 0
     try:
-        return {"check": _check, "promote": _promote, "deprecate": _lifecycle,
-                "retire": _lifecycle, "report": run_report}[command](args, command)
+        return {"check": _check, "promote": _promote, "report": run_report}.get(
+            command, _lifecycle)(args, command)
     except (ConfigError, UsageError) as exc:
         print(f"promote: error: {exc}", file=sys.stderr)
         return 2
@@ -288,23 +307,39 @@ def _lifecycle(args: argparse.Namespace, command: str) -> int:
     repo, config = _open(args)
     _refuse_journal(repo)
     progress = _progress(args.quiet)
-    if command == "deprecate":
-        info = find_feature(repo, config, args.name, stage="stable")
-        plan = plan_deprecation(repo, config, info, args.removal, args.replacement, progress)
-    else:
-        info = find_feature(repo, config, args.name)
-        plan = plan_retirement(repo, config, info, args.replacement, progress)
+    plan = _plan_lifecycle(repo, config, args, command, progress)
     _print_plan(plan, args)
+    output = {"plan": plan.to_dict(), "applied": False}
+    status = 1 if plan.failures else 0
     if args.apply:
         _refuse_dirty(repo, args)
         apply_plan(repo, plan, progress)
+        output["applied"] = True
+        output["environment"] = _refresh(repo, plan, progress, args)
         if not args.json:
-            print(f"applied: {command} {info.name}")
+            print(f"applied: {command} {plan.feature}")
+        if plan.test_paths:
+            status = max(status, _rerun_tests(repo, config, plan, progress, output, args))
     elif not args.json:
         print("dry run: nothing was written; add --apply to carry it out")
     if args.json:
-        print(json.dumps({"plan": plan.to_dict(), "applied": args.apply}, indent=2))
-    return 1 if plan.failures else 0
+        print(json.dumps(output, indent=2))
+    return status
+
+
+def _plan_lifecycle(repo, config, args: argparse.Namespace, command: str, progress) -> Plan:
+    """The plan of lifecycle verb ``command``: every verb but promote itself."""
+    if command == "deprecate":
+        info = find_feature(repo, config, args.name, stage="stable")
+        return plan_deprecation(repo, config, info, args.removal, args.replacement, progress)
+    if command == "retire":
+        info = find_feature(repo, config, args.name)
+        return plan_retirement(repo, config, info, args.replacement, progress)
+    if command == "include":
+        return plan_inclusion(repo, config, args.source, progress)
+    if command == "demote":
+        return plan_demotion(repo, config, args.name, args.removal, progress)
+    return plan_prune(repo, config, args.version, progress)
 
 
 if __name__ == "__main__":  # pragma: no cover
