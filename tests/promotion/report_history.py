@@ -322,6 +322,8 @@ def script() -> list[Step]:
              move={f"{exp}/delta/delta.py": "trl/trainer/delta_trainer.py"},
              delete=(f"{exp}/delta/__init__.py",)),
         Step("c14", 60, "Bot", {f"{exp}/beta/beta_trainer.py": beta(3),
+                                "trl/__init__.py": '"""mini trl.\n\nFormatted.\n"""\n',
+                                f"{exp}/__init__.py": '"""Experimental features (all)."""\n',
                                 **{path: note(i, 2) for i, path in enumerate(NOTES, 1)}}),
         Step("c15", 65, "Bob", {f"{exp}/beta/beta_trainer.py": beta(4),
                                 **{path: note(i, 3) for i, path in enumerate(NOTES[:10], 1)}}),

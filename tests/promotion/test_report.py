@@ -130,11 +130,16 @@ def test_report_reads_git_log_once(scripted, monkeypatch):
 def test_the_split_is_configurable(scripted):
     root, shas = scripted
     pyproject = root / "pyproject.toml"
-    pyproject.write_text(pyproject.read_text() + "own_work_max_other_files = 9\n"
+    pyproject.write_text(pyproject.read_text() + "own_work_max_other_files = 14\n"
                          "own_work_max_features = 2\n")
     got = by_feature(report(root))
-    # c15 changed ten files beside beta: over 9, a sweep now.
-    assert labels(shas, got["beta"]["history"]["sweeps"]["commits"]) == ["c15", "c14", "c09"]
+    # c14 changed fourteen files beside beta (its change is not most of the code): within
+    # 14, a follow-up now.
+    assert labels(shas, got["beta"]["history"]["sweeps"]["commits"]) == ["c09"]
+    rules = {labels(shas, [c["commit"]])[0]: c["rule"]
+             for c in got["beta"]["history"]["classified"]}
+    assert rules == {"c15": "focused", "c14": "follow-up", "c09": "many-features",
+                     "c04": "created"}
     # c10 (alpha, delta) and c18 (alpha, gamma) touched two features: within 2, own work
     # now; c09 touched three.
     assert labels(shas, got["alpha"]["history"]["own_work"]["commits"]) == [

@@ -60,7 +60,7 @@ def build_report(
 
     Raises:
         UsageError: an unknown feature or column, or not a git repository.
-        ConfigError: a configured usage file is missing or malformed.
+        ConfigError: a configured usage or issues file is missing or malformed.
     """
     column = sort.lstrip("-")
     if column != "neglect" and column not in COLUMNS:
@@ -80,12 +80,13 @@ def build_report(
         "today": today.isoformat(),
         "head": (repo.git("rev-parse", "HEAD", check=False) or "").strip(),
         "order": sort,
-        "order_words": ("most neglected first (neglect score, then days since own work, "
-                        "sweep share, upkeep, usage, name)" if column == "neglect"
+        "order_words": (("least" if sort.startswith("-") else "most")
+                        + " neglected first (the neglect score, 0-100)" if column == "neglect"
                         else f"sorted by {column}" + (", descending" if sort.startswith("-")
                                                       else "")),
         "thresholds": {key: getattr(config, key) for key in _THRESHOLDS},
         "usage_sources": usage.sources,
+        "issues_file": config.issues_file or None,
         "problems": problems,
     }
     return render_report(ranked, config, fmt, meta)

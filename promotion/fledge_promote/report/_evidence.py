@@ -1,10 +1,10 @@
 """The evidence for promoting or removing each experimental feature, gathered in one pass.
 
 :func:`gather` reads the git log once (:mod:`._history`), classifies every commit for every
-feature at the same time, and adds what the tree says: owners (own-work authors and
-CODEOWNERS), stable parents and their overrides (:mod:`._upkeep`), consumers, tests and
-docs, the last ``promote check`` verdicts, and usage (:mod:`..repository._usage`). How it
-is shown is :mod:`._output`'s business.
+feature at the same time (:mod:`._classify`), and adds what the tree says: owners (own-work
+authors and CODEOWNERS), stable parents and their overrides (:mod:`._upkeep`), consumers,
+tests and docs, the last ``promote check`` verdicts, usage (:mod:`..repository._usage`) and
+the issues that name it (:mod:`._issues`). How it is shown is :mod:`._output`'s business.
 """
 
 from __future__ import annotations
@@ -20,7 +20,9 @@ from ..repository._config import PromoteConfig
 from ..repository._features import FeatureInfo, find_feature, list_features
 from ..repository._repo import Repo
 from ..repository._usage import Usage, UsageData, load_usage
+from ._classify import Classified, classify
 from ._history import Commit, Lineage, read_log
+from ._issues import FeatureIssues, load_issues, match_issues
 from ._upkeep import ParentUse, make_index, stable_parents
 
 __all__ = ["Evidence", "gather"]
@@ -37,6 +39,7 @@ class Evidence:
         package_dir: its package folder.
         today: the day ages are counted to.
         commits: every commit that touched its package, tests or docs page.
+        classified: each of them as own work or a sweep, with the rule that decided.
         own: the own-work commits among them.
         sweeps: the sweeps among them.
         landed: the oldest commit of its package's files (renames followed), or None.
@@ -51,12 +54,14 @@ class Evidence:
         docs_page: its docs page, and whether it exists.
         checks: the last ``promote check`` result for it, or None (no data).
         usage: its usage, or None (no data).
+        issues: the issues that name it, or None (no ``issues_file``: no data).
     """
 
     name: str
     package_dir: str
     today: dt.date
     commits: list[Commit] = field(default_factory=list)
+    classified: list[Classified] = field(default_factory=list)
     own: list[Commit] = field(default_factory=list)
     sweeps: list[Commit] = field(default_factory=list)
     landed: Commit | None = None
@@ -70,6 +75,12 @@ class Evidence:
     docs_page: tuple[str | None, bool] = (None, False)
     checks: dict | None = None
     usage: Usage | None = None
+    issues: FeatureIssues | None = None
+
+    @property
+    def first_day(self) -> dt.date:
+        """The day of its oldest commit (today without any)."""
+        return min((_day(c) for c in self.commits), default=self.today)
 
     @property
     def age_days(self) -> int | None:
@@ -140,60 +151,41 @@ def gather(
         evidence.docs_page = (page, bool(page) and repo.exists(page))
         evidence.codeowners = _codeowners(repo, info.package_dir)
         found.append(evidence)
-    _classify(config, commits, infos, found, every)
+    _history(config, commits, infos, found, every)
     _consumers(repo, config, infos, found)
     checks = _last_checks(repo, config)
     usage = load_usage(repo, config, names)
+    issues = load_issues(repo, config)
+    named = None if issues is None else match_issues(issues, {
+        i.name: _classes(i, e) for i, e in zip(infos, found, strict=True)})
     for evidence in found:
         evidence.checks = checks.get(evidence.name)
         evidence.usage = usage.for_feature(evidence.name, config.usage_window_days, today)
+        evidence.issues = None if named is None else named[evidence.name]
     return found, usage
 
 
-def _classify(config: PromoteConfig, commits: list[Commit], infos: list[FeatureInfo],
-              found: list[Evidence], every: list[str]) -> None:
-    """Split every feature's commits into own work and sweeps, in one walk of the log."""
-    exp = config.experimental_dir.rstrip("/") + "/"
-    code = {i.name: Lineage.of((), [i.package_dir]) for i in infos}
-    extras = {i.name: Lineage.of([p for p in [*i.tests, i.docs_page or ""] if p.endswith(
-        (".py", ".md", ".mdx", ".rst"))], [t for t in i.tests if not t.endswith(".py")])
-        for i in infos}
-    others = {n: Lineage.of((), [f"{exp}{n}"]) for n in every if n not in code}
-    parent_files = {u.file for e in found for u in e.parents if u.in_repo}
-    parents = {f: Lineage.of([f]) for f in parent_files}
-    by_name = {e.name: e for e in found}
-    for commit in commits:  # newest first: each lineage learns its renames on the way
-        touched_code = {n for n, lin in code.items() if lin.touched_by(commit)}
-        touched = touched_code | {n for n, lin in extras.items() if lin.touched_by(commit)}
-        parents_hit = {f for f, lin in parents.items() if lin.touched_by(commit)}
-        if not touched:
-            for lineage in others.values():
-                lineage.touched_by(commit)
-            continue
-        keys = set(touched) | {n for n, lin in others.items() if lin.touched_by(commit)}
-        keys |= {c.path[len(exp):].partition("/")[0] for c in commit.changes
-                 if c.path.startswith(exp) and "/" in c.path[len(exp):]
-                 and not any(lin.owns(c.path) for lin in code.values())}
-        for name in touched:
-            evidence = by_name[name]
-            evidence.commits.append(commit)
-            outside = sum(1 for c in commit.changes
-                          if not any(code[name].owns(p) or extras[name].owns(p)
-                                     for p in c.paths()))
-            if (len(keys) > config.own_work_max_features
-                    or outside > config.own_work_max_other_files):
-                evidence.sweeps.append(commit)
-            else:
-                evidence.own.append(commit)
-            if name in touched_code:
-                evidence.landed = commit  # the last one seen is the oldest
-            files = {u.file for u in evidence.parents if u.in_repo}
-            if files & parents_hit and any(c.status != "A" and code[name].owns(c.path)
-                                           for c in commit.changes):
-                evidence.cochanges.append(commit)  # changed, not just added, with a parent
+def _classes(info: FeatureInfo, evidence: Evidence) -> list[str]:
+    """Its exported classes that name it in an issue: not one named like a stable parent."""
+    parents = {p.parent for p in evidence.parents}
+    return [n for n in info.exports if n[:1].isupper() and not n.isupper()
+            and n not in parents]
+
+
+def _history(config: PromoteConfig, commits: list[Commit], infos: list[FeatureInfo],
+             found: list[Evidence], every: list[str]) -> None:
+    """Each feature's commits, own work and sweeps, landing, moves, co-changes, authors."""
+    parent_files = {e.name: {u.file for u in e.parents if u.in_repo} for e in found}
+    history = classify(config, commits, infos, every, parent_files)
     for evidence in found:
-        evidence.moves = [(old, new, c) for old, new, c in code[evidence.name].renamed_from
-                          if not old.startswith(evidence.package_dir + "/")]
+        got = history[evidence.name]
+        evidence.classified = got["classified"]
+        evidence.commits = [c.commit for c in evidence.classified]
+        evidence.own = [c.commit for c in evidence.classified if c.own]
+        evidence.sweeps = [c.commit for c in evidence.classified if not c.own]
+        evidence.landed = got["landed"]
+        evidence.moves = got["moves"]
+        evidence.cochanges = got["cochanges"]
         authors: dict[str, tuple[str, str, list[Commit]]] = {}
         for commit in sorted(evidence.own, key=lambda c: -c.time):
             authors.setdefault(commit.email.lower() or commit.author,

@@ -31,11 +31,14 @@ class Change:
         status: git's status letter (``A``, ``M``, ``D``, ``R``, ``C``, ``T``).
         path: the path after the commit (for a deletion, the deleted path).
         old: the path before, for renames and copies; else None.
+        lines: lines added plus lines deleted (``git log --numstat``); 0 for a pure rename
+            or a binary file.
     """
 
     status: str
     path: str
     old: str | None = None
+    lines: int = 0
 
     def paths(self) -> tuple[str, ...]:
         return (self.path,) if self.old is None else (self.old, self.path)
@@ -78,7 +81,8 @@ class Commit:
 def read_log(repo: Repo, progress: Callable[[str], None] = lambda line: None) -> list[Commit]:
     """Every commit of the checked-out branch, newest first (children before parents).
 
-    One ``git log`` call: ``--name-status`` with rename detection, ``--topo-order`` so that a
+    One ``git log`` call: ``--raw`` (status letters, renames detected) with ``--numstat``
+    (lines changed, which tell how much of a commit a feature is), ``--topo-order`` so that a
     commit always comes before its parents, which following renames backwards relies on.
 
     Raises:
@@ -90,7 +94,7 @@ def read_log(repo: Repo, progress: Callable[[str], None] = lambda line: None) ->
                          "--root)")
     progress("reading git log (once, for the whole repository) ...")
     out = repo.git("-c", "core.quotepath=off", "log", "-z", "--topo-order", "-M",
-                   "--name-status", "--no-color", f"--format={_FORMAT}", check=False)
+                   "--raw", "--numstat", "--no-color", f"--format={_FORMAT}", check=False)
     if out is None:
         head = repo.git("rev-parse", "--verify", "HEAD", check=False)
         if head is None:
@@ -102,26 +106,36 @@ def read_log(repo: Repo, progress: Callable[[str], None] = lambda line: None) ->
 
 
 def _parse(record: str) -> Commit | None:
+    """One commit: its header, then ``--raw`` entries, then ``--numstat`` entries in the
+    same order (``-z``: every path its own field)."""
     if not record.strip("\0\n"):
         return None
     header, _, body = record.partition("\0")
     sha, stamp, author, email, subject = header.split(_FIELD, 4)
     tokens = body.lstrip("\n").split("\0")
-    changes: list[Change] = []
+    raw: list[Change] = []
+    counts: list[int] = []
     i = 0
     while i < len(tokens):
-        status = tokens[i].strip()
-        if not status:
+        token = tokens[i].lstrip("\n")
+        if not token:
             i += 1
-            continue
-        letter = status[0]
-        if letter in "RC":
-            changes.append(Change(letter, tokens[i + 2], tokens[i + 1]))
-            i += 3
-        else:
-            changes.append(Change(letter, tokens[i + 1]))
-            i += 2
-    return Commit(sha, int(stamp), author, email, subject, tuple(changes))
+        elif token.startswith(":"):  # ":100644 100644 abc def M" then the path(s)
+            letter = token.rpartition(" ")[2][:1]
+            if letter in "RC":
+                raw.append(Change(letter, tokens[i + 2], tokens[i + 1]))
+                i += 3
+            else:
+                raw.append(Change(letter, tokens[i + 1]))
+                i += 2
+        else:  # "added\tdeleted\tpath", or "added\tdeleted\t" then old and new paths
+            added, deleted, path = (token.split("\t", 2) + ["", ""])[:3]
+            counts.append((int(added) if added.isdigit() else 0)
+                          + (int(deleted) if deleted.isdigit() else 0))
+            i += 1 if path else 3
+    changes = tuple(Change(c.status, c.path, c.old, counts[k] if k < len(counts) else 0)
+                    for k, c in enumerate(raw))
+    return Commit(sha, int(stamp), author, email, subject, changes)
 
 
 @dataclass

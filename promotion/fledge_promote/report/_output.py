@@ -1,20 +1,13 @@
 """The order and the output formats of ``promote report``: a table, JSON, Markdown.
 
-The evidence is gathered by :mod:`._evidence`; this module only ranks and renders it.
-
-The default order, most neglected first, sorts by these keys in turn:
-
-1. the *neglect score*, highest first: one point for each of ``stale`` (no own-work commit in
-   the last ``report_recent_days`` days, or none ever), ``swept`` (more sweeps than own-work
-   commits), ``upkeep`` (overridden stable parent methods of at least ``report_upkeep_lines``
-   lines, or at least ``report_upkeep_cochanges`` commits changing it together with a stable
-   parent's module) and ``unused`` (no usage data, or fewer than ``min_usage`` runs in the
-   last ``usage_window_days``);
-2. days since the last own-work commit, most first (never: first of all);
-3. the share of its commits that are sweeps, highest first;
-4. overridden parent lines, most first;
-5. runs in the usage window, fewest first (no data first);
-6. the name.
+The evidence is gathered by :mod:`._evidence`; this module only ranks and renders it. The
+default order is the neglect score, highest first (:mod:`._score`: the formula, and the
+terms that break an exact tie one by one), then the name. Each row says the facts that
+weigh most in its score. The *signals* (``stale``, ``swept``, ``upkeep``, ``unused``) are
+the thresholds in words: ``stale``, no own-work commit in the last ``report_recent_days``
+days; ``swept``, more sweeps than own work; ``upkeep``, overridden stable parent methods of
+at least ``report_upkeep_lines`` lines or at least ``report_upkeep_cochanges`` co-changes;
+``unused``, no usage data or fewer than ``min_usage`` runs in the usage window.
 """
 
 from __future__ import annotations
@@ -25,15 +18,17 @@ from collections.abc import Callable
 from typing import Any
 
 from ..repository._config import PromoteConfig
+from ._classify import OWN_RULES, SWEEP_RULES
 from ._evidence import Evidence
 from ._history import Commit
+from ._score import score
 
 __all__ = ["COLUMNS", "FORMATS", "neglect", "order", "render_report"]
 
 FORMATS = ("table", "json", "markdown")
 SIGNALS = ("stale", "swept", "upkeep", "unused")
 _WIDTH = 80
-_NEVER = 10**9
+_RULE_WORDS = {"many-features": "across many features", "many-files": "across many files"}
 
 
 def neglect(e: Evidence, config: PromoteConfig) -> list[str]:
@@ -52,14 +47,6 @@ def neglect(e: Evidence, config: PromoteConfig) -> list[str]:
     return signals
 
 
-def _neglect_key(e: Evidence, config: PromoteConfig) -> tuple:
-    since = e.days_since_own
-    share = len(e.sweeps) / len(e.commits) if e.commits else 0.0
-    runs = -1 if e.usage is None else e.usage.runs
-    return (-len(neglect(e, config)), -(_NEVER if since is None else since), -share,
-            -e.overridden[1], runs, e.name)
-
-
 #: ``--sort`` columns: the value each sorts by (None: no data, always sorted last).
 COLUMNS: dict[str, Callable[[Evidence], Any]] = {
     "feature": lambda e: e.name,
@@ -75,13 +62,18 @@ COLUMNS: dict[str, Callable[[Evidence], Any]] = {
     "consumers": lambda e: e.consumer_count,
     "tests": lambda e: e.test_count,
     "usage": lambda e: None if e.usage is None else e.usage.runs,
+    "issues": lambda e: None if e.issues is None else len(e.issues.open),
 }
 
 
 def order(found: list[Evidence], config: PromoteConfig, sort: str | None) -> list[Evidence]:
-    """``found`` most neglected first, or by column ``sort`` (``-column``: descending)."""
-    if not sort or sort == "neglect":
-        return sorted(found, key=lambda e: _neglect_key(e, config))
+    """``found`` most neglected first, or by column ``sort`` (``-column``: descending).
+
+    ``neglect`` (the default) is the score, highest first; ``-neglect`` reverses it.
+    """
+    if not sort or sort.lstrip("-") == "neglect":
+        ranked = sorted(found, key=lambda e: (score(e, config).key(), e.name))
+        return ranked[::-1] if sort.startswith("-") else ranked
     descending = sort.startswith("-")
     get = COLUMNS[sort.lstrip("-")]
     known = [e for e in found if get(e) is not None]
@@ -97,21 +89,31 @@ def _shas(commits: list[Commit]) -> list[str]:
     return [c.sha for c in commits]
 
 
+def _by_rule(e: Evidence, rules: tuple[str, ...]) -> dict[str, list[str]]:
+    return {rule: [c.commit.sha for c in e.classified if c.rule == rule] for rule in rules}
+
+
 def to_dict(e: Evidence, config: PromoteConfig) -> dict[str, Any]:
     """One feature's evidence as the report's JSON writes it."""
     methods, lines = e.overridden
     last = e.last_own
     page, exists = e.docs_page
+    got = score(e, config)
     return {
         "feature": e.name,
         "package_dir": e.package_dir,
-        "neglect": {"score": len(neglect(e, config)), "signals": neglect(e, config)},
+        "neglect": {"score": round(got.value, 2), "signals": neglect(e, config),
+                    "terms": {t.name: t.to_dict() for t in got.terms},
+                    "missing": list(got.missing), "why": [t.name for t in got.why()]},
         "age": {"days": e.age_days, "landed": e.landed.ref() if e.landed else None,
                 "moves": [{"from": old, "to": new, **c.ref()} for old, new, c in e.moves]},
         "history": {
             "commits": {"count": len(e.commits), "commits": _shas(e.commits)},
-            "own_work": {"count": len(e.own), "commits": _shas(e.own)},
-            "sweeps": {"count": len(e.sweeps), "commits": _shas(e.sweeps)},
+            "own_work": {"count": len(e.own), "commits": _shas(e.own),
+                         "by_rule": _by_rule(e, OWN_RULES)},
+            "sweeps": {"count": len(e.sweeps), "commits": _shas(e.sweeps),
+                       "by_rule": _by_rule(e, SWEEP_RULES)},
+            "classified": [c.to_dict() for c in e.classified],
             "last_own_work": last.ref() if last else None,
             "days_since_own_work": e.days_since_own,
         },
@@ -134,6 +136,8 @@ def to_dict(e: Evidence, config: PromoteConfig) -> dict[str, Any]:
         "docs": {"page": page, "exists": exists},
         "checks": e.checks,
         "usage": e.usage.to_dict() if e.usage else None,
+        "issues": (e.issues.to_dict(e.today, config.issues_file) if e.issues is not None
+                   else None),
     }
 
 
@@ -143,7 +147,11 @@ def _json(found: list[Evidence], config: PromoteConfig, meta: dict[str, Any]) ->
     for e in found:
         for c in (*e.commits, *(m[2] for m in e.moves)):
             seen.setdefault(c.sha, {k: v for k, v in c.ref().items() if k != "commit"})
-    return json.dumps({**meta, "features": features, "commits": seen}, indent=2)
+    issues = {str(i.number): i.ref() for e in found if e.issues is not None
+              for i in sorted((*e.issues.open, *e.issues.closed), key=lambda i: i.number)}
+    return json.dumps({**meta, "features": features, "commits": seen,
+                       "issues": dict(sorted(issues.items(), key=lambda kv: int(kv[0])))},
+                      indent=2)
 
 
 # -- words ------------------------------------------------------------------------------------
@@ -165,10 +173,15 @@ def sentences(e: Evidence, config: PromoteConfig, code: Callable[[str], str] = s
             text += f"; moved from {code(old)} to {code(new)} on {c.date} ({c.short})"
         out["Age"] = text + "."
     last = e.last_own
-    own = (f"{len(e.own)} own work, the last on {last.date} ({last.short})" if last
-           else "no own work")
+    def split(rules: tuple[str, ...]) -> str:
+        counts = [(rule, len(shas)) for rule, shas in _by_rule(e, rules).items() if shas]
+        return (" (" + ", ".join(f"{n} {_RULE_WORDS.get(rule, rule)}" for rule, n in counts)
+                + ")") if counts else ""
+
+    own = (f"{len(e.own)} own work{split(OWN_RULES)}, the last on {last.date} ({last.short})"
+           if last else "no own work")
     out["History"] = (f"{_n(len(e.commits), 'commit')} since: {own}; "
-                      f"{_n(len(e.sweeps), 'sweep')}.")
+                      f"{_n(len(e.sweeps), 'sweep')}{split(SWEEP_RULES)}.")
     owners = ", ".join(f"{n} ({_n(len(cs), 'own-work commit') if i == 0 else len(cs)})"
                        for i, (n, _, cs) in enumerate(e.authors)) or "no own-work authors"
     if e.codeowners:
@@ -214,6 +227,7 @@ def sentences(e: Evidence, config: PromoteConfig, code: Callable[[str], str] = s
         check = ("last promote check: " + ("ready" if e.checks["ready"] else "not ready")
                  + (f" ({', '.join(failing)} failed)" if failing else ""))
     out["Tests and docs"] = f"{tests}; {docs}; {check}."
+    out["Issues"] = _issue_words(e, config)
     if e.usage is None:
         out["Usage"] = "No data."
     else:
@@ -222,6 +236,30 @@ def sentences(e: Evidence, config: PromoteConfig, code: Callable[[str], str] = s
                         f"({_n(u.total, 'run')} recorded, latest period {u.latest}; "
                         f"from {', '.join(u.sources)}).")
     return out
+
+
+def _issue_words(e: Evidence, config: PromoteConfig) -> str:
+    if e.issues is None:
+        return "No data (no issues_file)."
+    issues = e.issues
+    if not issues.open and not issues.closed:
+        return f"None of the issues in {config.issues_file} names it."
+    text = (f"{_n(len(issues.open), 'open issue')} and {len(issues.closed):,} closed name "
+            "it")
+    oldest = issues.oldest_open
+    if oldest is not None:
+        text += (f"; the oldest open is #{oldest.number} ({oldest.title!r}, opened "
+                 f"{oldest.created:%Y-%m-%d}, {_n(oldest.days_open(e.today), 'day')} ago)")
+    if issues.median_days_to_close is not None:
+        text += f"; closed in {issues.median_days_to_close:.1f} days (median)"
+    return text + "."
+
+
+def why(e: Evidence, config: PromoteConfig) -> str:
+    """The facts that weigh most in its place, with the points each adds."""
+    got = score(e, config)
+    facts = "; ".join(f"{t.fact} (+{t.points:.1f})" for t in got.why())
+    return f"neglect {got.value:.2f}/100" + (f": {facts}" if facts else "")
 
 
 # -- table and Markdown -----------------------------------------------------------------------
@@ -249,19 +287,19 @@ def _table(found: list[Evidence], config: PromoteConfig, meta: dict[str, Any]) -
     lines = [_row(_HEAD), _row(["-" * 21, "-" * 6, "-" * 4, "-" * 6, "-" * 10, "-" * 10,
                                 "-" * 8, "-" * 7])]
     for e in found:
-        lines.append(_row([*_cells(e), f"{len(neglect(e, config))}/4"]))
+        lines.append(_row([*_cells(e), f"{score(e, config).value:.2f}"]))
         words = sentences(e, config)
-        detail = " ".join(words[k] for k in ("Owners", "Upkeep", "Consumers",
-                                            "Tests and docs"))
-        signals = ", ".join(neglect(e, config)) or "none"
-        lines += textwrap.wrap(f"neglect: {signals}. {detail}", _WIDTH,
+        detail = " ".join(words[k] for k in ("History", "Owners", "Upkeep", "Consumers",
+                                            "Tests and docs")) + f" Issues: {words['Issues']}"
+        lines += textwrap.wrap(f"{why(e, config)}. {detail}", _WIDTH,
                                initial_indent="    ", subsequent_indent="    ",
                                break_on_hyphens=False)
     lines += ["", *textwrap.wrap(
         f"{len(found)} feature(s), {meta['order_words']}. own/sweeps: commits about the "
-        "feature alone / commits across many features or files. upkeep: stable parent "
+        "feature / commits across many features or files. upkeep: stable parent "
         "methods overridden (m) and their lines (l). usage: runs in the last "
-        f"{config.usage_window_days} days. Details: --format markdown or json.", _WIDTH,
+        f"{config.usage_window_days} days. neglect: 0-100, its formula in docs/promote.md. "
+        "Details: --format markdown or json.", _WIDTH,
         break_on_hyphens=False)]
     return "\n".join(lines)
 
@@ -270,20 +308,21 @@ def _markdown(found: list[Evidence], config: PromoteConfig, meta: dict[str, Any]
     out = ["## Evidence: promote or remove", "",
            f"From `promote report` on {meta['today']} at commit `{meta['head'][:7]}`, "
            f"{meta['order_words']}.", "",
-           "| feature | age (days) | own work | sweeps | last own work | upkeep | usage |",
-           "| --- | ---: | ---: | ---: | --- | --- | ---: |"]
+           "| feature | age (days) | own work | sweeps | last own work | upkeep | usage "
+           "| neglect |",
+           "| --- | ---: | ---: | ---: | --- | --- | ---: | ---: |"]
     for e in found:
         cells = _cells(e)
         cells[0] = f"`{e.name}`"
         cells[1] = cells[1].rstrip("d")
         cells[5] = (f"{e.overridden[0]} methods, {e.overridden[1]:,} lines" if e.parents
                     else "-")
-        out.append("| " + " | ".join(cells) + " |")
+        out.append("| " + " | ".join([*cells, f"{score(e, config).value:.2f}"]) + " |")
     for e in found:
         signals = neglect(e, config)
         out += ["", f"### `{e.name}`", "",
-                f"Neglect {len(signals)}/4" + (f": {', '.join(signals)}." if signals else "."),
-                ""]
+                why(e, config)[0].upper() + why(e, config)[1:] + "."
+                + (f" Signals: {', '.join(signals)}." if signals else ""), ""]
         out += [f"- **{k}**: {v}" for k, v in sentences(e, config, lambda s: f"`{s}`").items()]
     return "\n".join(out) + "\n"
 

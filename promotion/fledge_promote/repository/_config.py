@@ -118,6 +118,10 @@ class PromoteConfig:
     report_upkeep_cochanges: int = field(default=2, metadata={
         "doc": "`promote report`: this many commits changing the feature together with its "
                "stable parent module is high upkeep."})
+    issues_file: str = field(default="", metadata={
+        "doc": "`promote report`: the repository's issues as the GitHub CLI exports them "
+               "(`gh issue list --state all --limit 10000 --json "
+               "number,title,state,labels,createdAt,closedAt,body`); empty: no data."})
     docs_examples_test: str = field(default="", metadata={
         "doc": "With `--junit`: node id of the test that runs a page's examples ({page}: the "
                "page relative to docs_dir); `docs-examples` reads its result instead of "
@@ -237,7 +241,7 @@ def _check_values(config: PromoteConfig, root: Path, file: str) -> None:
         raise ConfigError("coverage_threshold", file, "must be between 0 and 100",
                           config.coverage_threshold)
     for key in ("stable_tests", "docs_dir", "nav_file", "changelog", "source_root",
-                "usage_file", "check_report"):
+                "usage_file", "check_report", "issues_file"):
         value = getattr(config, key)
         if value.startswith("/") or ".." in Path(value).parts:
             raise ConfigError(key, file, "must be a path inside the repository", value)
