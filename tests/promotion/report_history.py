@@ -391,3 +391,123 @@ TRUTH = {
         "tests": 1, "test_files": 1, "docs": "docs/gamma.md",
     },
 }
+
+
+# -- a lifecycle: every rule of own work and sweeps, one commit at a time ---------------------
+
+STABLE_MODULES = [f"trl/trainer/mod{i:02d}.py" for i in range(1, 13)]
+
+
+def trainer(name: str, version: int, extra: int = 0, arg: str = "lr") -> str:
+    """A feature's trainer module: ``extra`` more lines make a bigger change."""
+    body = "".join(f"    step_{k} = {k}\n" for k in range(extra))
+    return py(f'''
+        """{name}: a trainer (v{version})."""
+
+
+        class {name.capitalize()}Trainer:
+            def __init__(self, {arg}=0.1):
+                self.{arg} = {arg}
+
+            def train(self):
+                return self.{arg}
+        ''') + body
+
+
+def lifecycle_script() -> list[Step]:
+    """Features eps, zed (born zeta), eta and omega (born a stable module) through every rule
+    of :mod:`fledge_promote.report._classify`; :data:`LIFECYCLE_TRUTH` says what each commit
+    is to each feature."""
+    exp = "trl/experimental"
+    toc = "docs/_toctree.yml"
+
+    def feature_files(name: str) -> dict[str, str]:
+        return {f"{exp}/{name}/__init__.py": f"from .{name}_trainer import "
+                                             f"{name.capitalize()}Trainer\n",
+                f"{exp}/{name}/{name}_trainer.py": trainer(name, 1),
+                f"tests/experimental/test_{name}.py": f"def test_{name}():\n    assert True\n",
+                f"docs/{name}.md": f"# {name}\n\nThe {name} trainer.\n"}
+
+    return [
+        Step("L00", 0, "Ada", {  # the repository; it creates omega's module, still stable
+            "pyproject.toml": PYPROJECT, ".gitignore": "__pycache__/\n",
+            "trl/__init__.py": '"""mini trl."""\n',
+            "trl/trainer/__init__.py": "from .base_trainer import BaseTrainer\n",
+            "trl/trainer/base_trainer.py": BASE_V1,
+            "trl/trainer/sft_trainer.py": trainer("sft", 1),
+            "trl/trainer/old_trainer.py": trainer("omega", 1),
+            **{path: f"VALUE = {i}\n" for i, path in enumerate(STABLE_MODULES)},
+            f"{exp}/__init__.py": '"""Experimental features."""\n',
+            "docs/index.md": "# Index\n", toc: "- local: index\n",
+            "docs/paper_index.md": "# Papers\n"}),
+        Step("L01", 5, "Ada", {  # three siblings in one commit: code, tests, pages, navigation
+            **feature_files("eps"), **feature_files("zeta"), **feature_files("eta"),
+            toc: "- local: index\n- local: eps\n- local: zeta\n- local: eta\n",
+            "docs/paper_index.md": "# Papers\n\n## eps, zeta, eta\n",
+            "docs/index.md": "# Index\n\nNew: eps, zeta and eta.\n",
+            "examples/run_eps.py": "from trl.experimental.eps import EpsTrainer\n"}),
+        Step("L02", 8, "Bob", {f"{exp}/eta/eta_trainer.py": trainer("eta", 2)}),
+        Step("L03", 10, "Ada", {"docs/eps.md": "# eps\n\nThe eps trainer, explained.\n",
+                                "docs/index.md": "# Index\n\nNew: eps (see its page).\n"}),
+        Step("L04", 12, "Bot", {  # lint: one line in every trainer
+            f"{exp}/eps/eps_trainer.py": trainer("eps", 2),
+            f"{exp}/zeta/zeta_trainer.py": trainer("zeta", 2),
+            f"{exp}/eta/eta_trainer.py": trainer("eta", 3),
+            "trl/trainer/sft_trainer.py": trainer("sft", 2)}),
+        Step("L05", 14, "Cy", {  # typing: the same annotation in two features and stable code
+            f"{exp}/eps/__init__.py": "from .eps_trainer import EpsTrainer  # typed\n",
+            f"{exp}/eta/__init__.py": "from .eta_trainer import EtaTrainer  # typed\n",
+            "trl/trainer/__init__.py": "from .base_trainer import BaseTrainer  # typed\n"}),
+        Step("L06", 16, "Dee", {  # a renamed argument in every trainer, the stable ones too
+            "trl/trainer/base_trainer.py": BASE_V1.replace("lr", "learning_rate"),
+            "trl/trainer/sft_trainer.py": trainer("sft", 2, arg="learning_rate"),
+            "trl/trainer/old_trainer.py": trainer("omega", 1, arg="learning_rate"),
+            f"{exp}/eps/eps_trainer.py": trainer("eps", 2, arg="learning_rate"),
+            f"{exp}/zeta/zeta_trainer.py": trainer("zeta", 2, arg="learning_rate"),
+            f"{exp}/eta/eta_trainer.py": trainer("eta", 3, arg="learning_rate")}),
+        Step("L07", 20, "Eve", {  # a stable module moves in and becomes the feature omega
+            f"{exp}/omega/omega_trainer.py": trainer("omega", 2, arg="learning_rate"),
+            f"{exp}/omega/__init__.py": "from .omega_trainer import OmegaTrainer\n",
+            "tests/experimental/test_omega.py": "def test_omega():\n    assert True\n",
+            "docs/omega.md": "# omega\n\nOnce stable.\n"},
+             move={"trl/trainer/old_trainer.py": f"{exp}/omega/omega_trainer.py"}),
+        Step("L08", 22, "Eve", {  # a rename inside the feature
+            f"{exp}/omega/__init__.py": "from .trainer import OmegaTrainer\n"},
+             move={f"{exp}/omega/omega_trainer.py": f"{exp}/omega/trainer.py"}),
+        Step("L09", 25, "Ada", {  # the feature zeta renamed zed
+            toc: "- local: index\n- local: eps\n- local: zed\n- local: eta\n"},
+             move={f"{exp}/zeta/__init__.py": f"{exp}/zed/__init__.py",
+                   f"{exp}/zeta/zeta_trainer.py": f"{exp}/zed/zeta_trainer.py",
+                   "tests/experimental/test_zeta.py": "tests/experimental/test_zed.py",
+                   "docs/zeta.md": "docs/zed.md"}),
+        Step("L10", 30, "Bob", {  # a fix in eta that also touches one line of eps
+            f"{exp}/eta/eta_trainer.py": trainer("eta", 4, extra=20, arg="learning_rate"),
+            f"{exp}/eps/eps_trainer.py": trainer("eps", 3, arg="learning_rate")}),
+        Step("L11", 35, "Bot", {  # a repository-wide refactor that touches eps in passing
+            **{path: f"VALUE = {i}  # refactored\n" for i, path in enumerate(STABLE_MODULES)},
+            f"{exp}/eps/eps_trainer.py": trainer("eps", 4, arg="learning_rate")}),
+        Step("L12", 40, "Ada", {  # the docs of every feature, no code
+            **{f"docs/{n}.md": f"# {n}\n\nReworded.\n" for n in ("eps", "zed", "eta", "omega")},
+            "docs/index.md": "# Index\n\nReworded.\n"}),
+        Step("L13", 45, "Cy", {  # a fix in eps, with its test, and a little stable code
+            f"{exp}/eps/eps_trainer.py": trainer("eps", 5, extra=10, arg="learning_rate"),
+            "tests/experimental/test_eps.py": "def test_eps():\n    assert 1\n",
+            STABLE_MODULES[0]: "VALUE = 0  # for eps\n",
+            STABLE_MODULES[1]: "VALUE = 1  # for eps\n"}),
+    ]
+
+
+#: What each commit is to each feature it touched: the rule that decides (own work:
+#: created, moved, focused, follow-up; sweeps: many-features, many-files).
+LIFECYCLE_TRUTH = {
+    "eps": {"L01": "created", "L03": "follow-up", "L04": "many-features",
+            "L05": "many-features", "L06": "many-features", "L10": "many-features",
+            "L11": "many-files", "L12": "many-features", "L13": "focused"},
+    "zed": {"L01": "created", "L04": "many-features", "L06": "many-features",
+            "L09": "moved", "L12": "many-features"},
+    "eta": {"L01": "created", "L02": "focused", "L04": "many-features",
+            "L05": "many-features", "L06": "many-features", "L10": "focused",
+            "L12": "many-features"},
+    "omega": {"L00": "created", "L06": "many-features", "L07": "moved", "L08": "focused",
+              "L12": "many-features"},
+}

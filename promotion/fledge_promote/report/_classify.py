@@ -81,11 +81,14 @@ class _Seen:
 
 
 def classify(config: PromoteConfig, commits: Sequence[Commit], infos: Sequence[FeatureInfo],
-             every: Sequence[str], parent_files: dict[str, set[str]]) -> dict[str, dict]:
-    """Every feature's commits, classified, in one walk of the log.
+             parent_files: dict[str, set[str]]) -> dict[str, dict]:
+    """The commits of the features ``parent_files`` names, classified, in one walk of the log.
 
     Args:
-        parent_files: per feature, the repository files of its stable parents' modules.
+        infos: every experimental feature of the repository, reported or not: the features
+            a commit touched are counted the same whichever are reported.
+        parent_files: per reported feature, the repository files of its stable parents'
+            modules.
 
     Returns:
         Per feature: ``classified`` (:class:`Classified`, newest first), ``landed`` (the
@@ -98,23 +101,21 @@ def classify(config: PromoteConfig, commits: Sequence[Commit], infos: Sequence[F
     extras = {i.name: Lineage.of([p for p in [*i.tests, i.docs_page or ""] if p.endswith(
         (".py", ".md", ".mdx", ".rst"))], [t for t in i.tests if not t.endswith(".py")])
         for i in infos}
-    others = {n: Lineage.of((), [f"{exp}{n}"]) for n in every if n not in code}
+    reported = [i for i in infos if i.name in parent_files]
     wanted = {f for files in parent_files.values() for f in files}
     parents = {f: Lineage.of([f]) for f in wanted}
-    package = {i.name: i.package_dir + "/" for i in infos}
-    seen: dict[str, list[_Seen]] = {i.name: [] for i in infos}
-    landed: dict[str, Commit | None] = {i.name: None for i in infos}
-    cochanges: dict[str, list[Commit]] = {i.name: [] for i in infos}
+    package = {i.name: i.package_dir + "/" for i in reported}
+    seen: dict[str, list[_Seen]] = {i.name: [] for i in reported}
+    landed: dict[str, Commit | None] = {i.name: None for i in reported}
+    cochanges: dict[str, list[Commit]] = {i.name: [] for i in reported}
     for commit in commits:  # newest first: each lineage learns its renames on the way
-        renames_before = {n: len(lin.renamed_from) for n, lin in code.items()}
+        renames_before = {n: len(code[n].renamed_from) for n in package}
         touched_code = {n for n, lin in code.items() if lin.touched_by(commit)}
-        touched = touched_code | {n for n, lin in extras.items() if lin.touched_by(commit)}
+        keys = touched_code | {n for n, lin in extras.items() if lin.touched_by(commit)}
         parents_hit = {f for f, lin in parents.items() if lin.touched_by(commit)}
+        touched = keys & package.keys()
         if not touched:
-            for lineage in others.values():
-                lineage.touched_by(commit)
             continue
-        keys = set(touched) | {n for n, lin in others.items() if lin.touched_by(commit)}
         keys |= {c.path[len(exp):].partition("/")[0] for c in commit.changes
                  if c.path.startswith(exp) and "/" in c.path[len(exp):]
                  and not any(lin.owns(c.path) for lin in code.values())}
@@ -132,7 +133,7 @@ def classify(config: PromoteConfig, commits: Sequence[Commit], infos: Sequence[F
                     c.status != "A" and code[name].owns(c.path) for c in commit.changes):
                 cochanges[name].append(commit)  # changed, not just added, with a parent
     out = {}
-    for info in infos:
+    for info in reported:
         name = info.name
         first = landed[name]
         out[name] = {

@@ -51,6 +51,7 @@ class Evidence:
             stable parent's module together.
         consumers: files outside the feature that name it, by kind.
         test_files: its test files with their static test counts.
+        code_lines: (files, lines) of its package's Python modules.
         docs_page: its docs page, and whether it exists.
         checks: the last ``promote check`` result for it, or None (no data).
         usage: its usage, or None (no data).
@@ -72,6 +73,7 @@ class Evidence:
     cochanges: list[Commit] = field(default_factory=list)
     consumers: dict[str, list[str]] = field(default_factory=dict)
     test_files: list[tuple[str, int]] = field(default_factory=list)
+    code_lines: tuple[int, int] = (0, 0)
     docs_page: tuple[str | None, bool] = (None, False)
     checks: dict | None = None
     usage: Usage | None = None
@@ -147,11 +149,16 @@ def gather(
         evidence = Evidence(info.name, info.package_dir, today)
         evidence.parents = stable_parents(repo, config, info, index)
         evidence.test_files = _test_files(repo, info)
+        modules = [rel for rel in repo.files_under(info.package_dir) if rel.endswith(".py")]
+        evidence.code_lines = (len(modules), sum(
+            len((repo.read(rel) or "").splitlines()) for rel in modules))
         page = info.docs_page
         evidence.docs_page = (page, bool(page) and repo.exists(page))
         evidence.codeowners = _codeowners(repo, info.package_dir)
         found.append(evidence)
-    _history(config, commits, infos, found, every)
+    by_name = {i.name: i for i in infos}
+    _history(config, commits, [by_name.get(n) or find_feature(repo, config, n) for n in every]
+             + [i for i in infos if i.name not in every], found)
     _consumers(repo, config, infos, found)
     checks = _last_checks(repo, config)
     usage = load_usage(repo, config, names)
@@ -173,10 +180,13 @@ def _classes(info: FeatureInfo, evidence: Evidence) -> list[str]:
 
 
 def _history(config: PromoteConfig, commits: list[Commit], infos: list[FeatureInfo],
-             found: list[Evidence], every: list[str]) -> None:
-    """Each feature's commits, own work and sweeps, landing, moves, co-changes, authors."""
+             found: list[Evidence]) -> None:
+    """Each feature's commits, own work and sweeps, landing, moves, co-changes, authors.
+
+    ``infos``: every experimental feature, reported or not.
+    """
     parent_files = {e.name: {u.file for u in e.parents if u.in_repo} for e in found}
-    history = classify(config, commits, infos, every, parent_files)
+    history = classify(config, commits, infos, parent_files)
     for evidence in found:
         got = history[evidence.name]
         evidence.classified = got["classified"]

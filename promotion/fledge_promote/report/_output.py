@@ -131,6 +131,7 @@ def to_dict(e: Evidence, config: PromoteConfig) -> dict[str, Any]:
         "overlap": {"subclasses": sorted({f"{p.module}.{p.parent}" for p in e.parents})},
         "consumers": {"count": e.consumer_count,
                       "by_kind": {k: sorted(v) for k, v in sorted(e.consumers.items())}},
+        "code": {"modules": e.code_lines[0], "lines": e.code_lines[1]},
         "tests": {"count": e.test_count,
                   "files": [{"file": f, "tests": n} for f, n in e.test_files]},
         "docs": {"page": page, "exists": exists},

@@ -15,6 +15,8 @@ term           weight  value
                        + co-changes / ``report_upkeep_cochanges``
 ``unconsumed``   10    ``1 / (1 + c)``, c = files outside the feature that name it
 ``untested``      5    ``1 / (1 + t / 10)``, t = its tests
+``size``          5    ``l / (l + 1000)``, l = lines of its package's Python modules: the
+                       code there is to keep
 ``unused``       15    ``1 / (1 + runs / min_usage)``, runs in the usage window; only with
                        usage data
 ``issues``       10    ``i / (1 + i)``, i = (days its open issues have been open, added up,
@@ -39,7 +41,7 @@ __all__ = ["TERMS", "Score", "score"]
 
 #: (term, weight), heaviest first: the order also breaks exact ties, term by term.
 TERMS = (("stale", 30), ("upkeep", 20), ("swept", 15), ("unused", 15), ("unconsumed", 10),
-         ("issues", 10), ("untested", 5))
+         ("issues", 10), ("untested", 5), ("size", 5))
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,8 @@ def _figures(e: Evidence, config: PromoteConfig) -> dict[str, tuple[float, str]]
                          if consumers else "no file outside it names it")
     out["untested"] = (1 / (1 + e.test_count / 10), f"only {_n(e.test_count, 'test')}"
                        if e.test_count else "no tests")
+    files, size = e.code_lines
+    out["size"] = (size / (size + 1000), f"{_n(size, 'line')} of code in {_n(files, 'module')}")
     if e.usage is not None:
         runs = e.usage.runs
         out["unused"] = (1 / (1 + runs / max(config.min_usage, 1)),
