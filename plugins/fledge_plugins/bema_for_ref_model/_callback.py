@@ -36,10 +36,13 @@ class BEMACallback(TrainerCallback):
     same weights. See the feature's docs page for the step conventions, the buffers' dtypes
     and the PEFT behaviour.
 
-    Several processes: with replicated parameters (DDP) every rank computes the same BEMA
-    weights; with FSDP2-sharded parameters (``DTensor``) θ₀ and the EMA hold each rank's
-    local shards and the BEMA weights go into the reference's matching shards, with no
-    communication. DeepSpeed ZeRO-3 is refused (see the docs' "Distributed training").
+    Several processes: with replicated parameters (DDP, DeepSpeed ZeRO-1/2) every rank
+    computes the same BEMA weights; with sharded parameters, FSDP2 (``DTensor``) or
+    DeepSpeed ZeRO-3 (partitions in ``param.ds_tensor``), θ₀ and the EMA hold each rank's
+    own shards or partitions and the BEMA weights go into the reference's matching ones,
+    with no communication (ZeRO-3 parameters that stay gathered, the "persistent" small
+    ones, are gathered again after each write). Sharded state is checkpointed per rank and
+    resumes on the same number of processes only. See the docs' "Distributed training".
 
     Args:
         update_freq: EMA update every this many steps (φ).
@@ -134,7 +137,7 @@ class BEMACallback(TrainerCallback):
             raise ValueError("BEMACallback: the model has no trainable parameter to average")
         _sharding.check_supported(tracked)
         self.state = BEMAState(tracked, device=self.device)
-        self.sharded = any(_sharding.is_sharded(param) for _, param in tracked)
+        self.sharded = any(_sharding.is_split(param) for _, param in tracked)
         self.last_update_step = None
         self.ref_written = False
         self._policy = policy
@@ -161,6 +164,7 @@ class BEMACallback(TrainerCallback):
             self._reshard_reference()
         self.state.step(beta, alpha)
         if alpha is not None:
+            self._refresh_reference()
             self.ref_written = True
             logger.info("BEMACallback: reference model updated with BEMA weights at step %d", step)
 
@@ -218,8 +222,9 @@ class BEMACallback(TrainerCallback):
         """The BEMA weights of the averaged parameters, by name (new tensors, buffer dtype).
 
         During training: αₖ(θ − θ₀) + EMAₖ with the EMA and α of the latest update k; after
-        training: the weights saved to ``<output_dir>/bema``. For a sharded parameter (FSDP2)
-        the tensor is this rank's local shard.
+        training: the weights saved to ``<output_dir>/bema``. For a sharded parameter the
+        tensor is this rank's local shard (FSDP2), or its ZeRO-3 partition: flat, without
+        the padding.
         """
         state = self._require_state()
         result: dict[str, torch.Tensor] = {}
@@ -236,8 +241,8 @@ class BEMACallback(TrainerCallback):
     def save_bema(self, path: str | os.PathLike[str]) -> None:
         """Save the policy with its BEMA weights (``save_pretrained``; PEFT: the adapter).
 
-        In a distributed run only rank 0 writes. With sharded parameters (FSDP2) every rank
-        must call it: the weights are gathered one tensor at a time, so rank 0 holds the
+        In a distributed run only rank 0 writes. With sharded parameters (FSDP2, ZeRO-3) every
+        rank must call it: the weights are gathered one tensor at a time, so rank 0 holds the
         whole model once, as the Trainer's own full-state-dict save does.
         """
         policy = self._policy
@@ -257,10 +262,13 @@ class BEMACallback(TrainerCallback):
                 continue  # PEFT saves the adapter only: the base weights are not needed
             key = id(sources.get(name, value))
             if key not in done:
+                # Each gather of a DTensor or a ZeRO-3 parameter is a collective: the same
+                # order on every rank.
                 if name in weights:
-                    value = _sharding.rebuild(layouts[name], weights[name].to(value.dtype))
-                # Each DTensor's gather is a collective: the same order on every rank.
-                value = _sharding.full(value)
+                    value = _sharding.full_of(layouts[name], weights[name].to(value.dtype))
+                else:
+                    source = sources.get(name, value)
+                    value = _sharding.full(source if _sharding.is_partitioned(source) else value)
                 # Only rank 0 keeps the gathered weights.
                 done[key] = (value.detach().cpu() if self.sharded else value) if write else None
             if write:
@@ -302,6 +310,8 @@ class BEMACallback(TrainerCallback):
         if any(k.startswith("target.") for k in saved_tensors):
             self._reshard_reference()
         state.load_state_dict(saved_tensors, source=str(path))
+        if any(k.startswith("target.") for k in saved_tensors):
+            self._refresh_reference()
         self.ref_written = any(k.startswith("target.") for k in saved_tensors)
         last = metadata.get("last_update_step", "")
         self.last_update_step = int(last) if last else None
@@ -384,6 +394,13 @@ class BEMACallback(TrainerCallback):
         # no_grad) would ignore what is written into its shards until it reshards.
         for module in self._written:
             _sharding.reshard(module)
+
+    def _refresh_reference(self) -> None:
+        # ZeRO-3 parameters held gathered (persistent ones) would not see their new partitions.
+        state = self._require_state()
+        params = [t for tracked in state.tracked for t in tracked.targets]
+        params += [dst for _, dsts in state.frozen for dst in dsts]
+        _sharding.refresh(params)
 
     def _restore(self, args: TrainingArguments, state: TrainerState) -> None:
         folder = self._resume_dir or os.path.join(

@@ -4,14 +4,17 @@
   state is written once, to ``bema_state.safetensors``, by the process that writes the
   checkpoint (rank 0; each node's local rank 0 with ``save_on_each_node``), and every rank
   reads that file on resume.
-* Sharded parameters (FSDP2): each rank holds the shards of its own part of the model, so
-  each writes ``bema_state-rank<r>-of-<n>.safetensors`` and reads back its own. A resume must
-  then use the same number of processes (and the same sharding).
+* Sharded parameters (FSDP2 shards, DeepSpeed ZeRO-3 partitions): each rank holds the
+  state of its own part of the model, so each writes ``bema_state-rank<r>-of-<n>.safetensors``
+  (the file records the rank and the number of processes) and reads back its own. A resume
+  must then use the same number of processes (and the same sharding); another number is
+  refused, naming both.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +25,7 @@ STATE_FILE = "bema_state.safetensors"
 #: The same, per rank, when the parameters are sharded.
 SHARD_FILE = "bema_state-rank{rank}-of-{world}.safetensors"
 FORMAT = "fledge.bema_for_ref_model/1"
+_SHARD_NAME = re.compile(r"bema_state-rank(\d+)-of-(\d+)\.safetensors")
 
 
 def file_name(sharded: bool, rank: int, world: int) -> str:
@@ -90,9 +94,17 @@ def find(folder: str | os.PathLike[str], *, sharded: bool, rank: int, world: int
     others = sorted(p.name for p in folder.glob("bema_state*.safetensors"))
     if others:
         layout = f"sharded over {world} processes" if sharded else "not sharded"
+        worlds = sorted({int(m.group(2)) for m in map(_SHARD_NAME.fullmatch, others) if m})
+        counts = ""
+        if len(worlds) == 1 and worlds[0] != world:
+            counts = (
+                f"; it was saved per rank by a run on {worlds[0]} processes and this run has "
+                f"{world}: sharded BEMA state (FSDP2 shards, DeepSpeed ZeRO-3 partitions) "
+                f"resumes on the same number of processes only"
+            )
         raise ValueError(
             f"BEMACallback: resuming from {folder}, whose BEMA state is in {others[:3]}, but "
-            f"this run ({layout}) needs {path.name}; resume with the sharding and the number "
-            f"of processes of the run that wrote the checkpoint"
+            f"this run ({layout}) needs {path.name}{counts}; resume with the sharding and the "
+            f"number of processes of the run that wrote the checkpoint"
         )
     return path

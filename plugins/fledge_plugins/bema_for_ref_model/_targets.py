@@ -65,8 +65,10 @@ def model_targets(
             dst = ref_params.get(name)
             if dst is None:
                 problems.append(f"{name!r} is missing")
-            elif dst.shape != param.shape:
-                problems.append(f"{name!r} has shape {tuple(dst.shape)}, not {tuple(param.shape)}")
+            elif _sharding.shape(dst) != _sharding.shape(param):
+                problems.append(
+                    f"{name!r} has shape {_sharding.shape(dst)}, not {_sharding.shape(param)}"
+                )
             elif not _sharding.same_layout(dst, param):
                 problems.append(
                     f"{name!r} is {_sharding.describe(dst)} in the reference but "
@@ -80,14 +82,16 @@ def model_targets(
             "BEMACallback: the reference model does not match the policy's trainable "
             f"parameters ({'; '.join(problems[:4])}{'; ...' if len(problems) > 4 else ''}); "
             "pass a reference model of the same architecture as the policy, sharded like the "
-            "policy when the policy is sharded (FSDP2: fully_shard both on the same mesh)"
+            "policy when the policy is sharded (FSDP2: fully_shard both on the same mesh; "
+            "DeepSpeed ZeRO-3: both prepared by the same ZeRO-3 config on the same ranks, "
+            "as TRL's DPOTrainer does)"
         )
     copies = []
     for name, src in frozen(policy).items():
         dst = ref_params.get(name)
         if (
             dst is not None
-            and dst.shape == src.shape
+            and _sharding.shape(dst) == _sharding.shape(src)
             and dst is not src
             and _sharding.same_layout(dst, src)
         ):
@@ -132,6 +136,17 @@ def adapter_targets(
     if holder is None:
         holder, ref_name = policy, REF_ADAPTER
         if REF_ADAPTER not in policy.peft_config:
+            if any(_sharding.is_partitioned(param) for _, param in tracked):
+                # An adapter added now would hold plain tensors that the ZeRO-3 engine, built
+                # already, neither partitions nor gathers.
+                raise ValueError(
+                    f"BEMACallback: the PEFT policy is partitioned by DeepSpeed ZeRO-3 and has "
+                    f"no {REF_ADAPTER!r} adapter to write the BEMA weights into, and one cannot "
+                    "be added once the DeepSpeed engine is built; pass the model already "
+                    "wrapped (get_peft_model) and ref_model=None, so that TRL's DPOTrainer adds "
+                    f"the {REF_ADAPTER!r} adapter before DeepSpeed starts, or add it yourself "
+                    f"(model.add_adapter({REF_ADAPTER!r}, config)) before building the trainer"
+                )
             policy.add_adapter(REF_ADAPTER, copy.deepcopy(policy.peft_config[active]))
             # PEFT keeps the trained adapter active. The new one starts as the trained one is
             # now, so the reference does not jump when it is created.
@@ -156,7 +171,11 @@ def adapter_targets(
             )
         dst_name = _swap_segment(names[0], active, ref_name) if holder is policy else names[0]
         dst = params.get(dst_name)
-        if dst is None or dst.shape != param.shape or not _sharding.same_layout(dst, param):
+        if (
+            dst is None
+            or _sharding.shape(dst) != _sharding.shape(param)
+            or not _sharding.same_layout(dst, param)
+        ):
             raise ValueError(
                 f"BEMACallback: the reference adapter has no parameter {dst_name!r} shaped "
                 f"like {names[0]!r}; the {ref_name!r} adapter must have the trained adapter's "
