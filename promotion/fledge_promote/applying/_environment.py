@@ -10,17 +10,14 @@ seconds) and says so; otherwise it says what to run.
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from collections.abc import Callable
 from importlib import metadata
-from pathlib import Path
-from urllib.parse import unquote, urlparse
 
 from ..planning._plan import Plan
 from ..repository._config import tomllib
-from ..repository._repo import Repo
+from ..repository._repo import Repo, editable_root
 
 __all__ = ["refresh_install"]
 
@@ -50,7 +47,7 @@ def refresh_install(repo: Repo, plan: Plan,
     # pip's own defaults (build isolation included), as the project was installed
     command = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "-e",
                str(repo.root)]
-    if _editable_root(dist) != repo.root.resolve():
+    if editable_root(dist) != repo.root.resolve():
         return (f"{name} is installed here from elsewhere, so its entry points still name the "
                 f"old modules; reinstall the project you work on (pip install -e .)")
     progress(f"reinstalling {name} (editable) so its entry points name the new modules")
@@ -67,18 +64,3 @@ def _project(pyproject: str) -> dict:
         return tomllib.loads(pyproject).get("project", {})
     except tomllib.TOMLDecodeError:
         return {}
-
-
-def _editable_root(dist: metadata.Distribution) -> Path | None:
-    """The folder ``dist`` is installed editable from (PEP 610 ``direct_url.json``)."""
-    text = dist.read_text("direct_url.json")
-    if not text:
-        return None
-    try:
-        record = json.loads(text)
-    except json.JSONDecodeError:
-        return None
-    if not record.get("dir_info", {}).get("editable"):
-        return None
-    url = urlparse(record.get("url", ""))
-    return Path(unquote(url.path)).resolve() if url.scheme == "file" else None

@@ -59,8 +59,9 @@ class DottedMap:
         return self.pattern.sub(replace, text), count
 
     def mentions(self, text: str) -> bool:
-        """Whether ``text`` holds one of the old paths (a cheap pre-filter)."""
-        return any(old in text for old, _ in self.rules)
+        """Whether ``text`` may name one of the old paths (a cheap pre-filter): it holds an
+        old path's last part, which ``from package import Name`` also spells out."""
+        return any(old.rpartition(".")[2] in text for old, _ in self.rules)
 
 
 class PathMap:

@@ -19,7 +19,7 @@ from . import codemods as cm
 from ._layout import export_sources, plan_layout
 from ._paths import DottedMap, PathMap
 from ._plan import Mention, Plan
-from ._rewrite import bump, changelog_entry, python_commands, record, rewrite_repository
+from ._rewrite import bump, changelog_entry, module_of, record, rewrite_moved, rewrite_repository
 from ._shims import defined_names, shim_source
 
 __all__ = ["plan_promotion"]
@@ -68,19 +68,6 @@ def new_stable_package(experimental: str, key: str, names: list[str], style: Tar
         all_line=style.string_list("__all__", ordered))
 
 
-def _module_of(path: str, inits: set[str]) -> str:
-    """Dotted module of ``path`` given the ``__init__.py`` files that will exist."""
-    parts = posixpath.splitext(path)[0].split("/")
-    if parts[-1] == "__init__":
-        parts = parts[:-1]
-    folder = posixpath.dirname(path)
-    start = len(folder.split("/")) if folder else 0
-    while folder and f"{folder}/__init__.py" in inits:
-        folder = posixpath.dirname(folder)
-        start -= 1
-    return ".".join(parts[start:])
-
-
 def plan_promotion(
     repo: Repo, config: PromoteConfig, info: FeatureInfo,
     progress: Callable[[str], None] = lambda line: None,
@@ -113,7 +100,7 @@ def plan_promotion(
     rules = dict(layout.rules)
     for old, new in test_moves:
         if old.endswith(".py"):
-            old_module, new_module = repo.module_name(old), _module_of(new, new_inits)
+            old_module, new_module = repo.module_name(old), module_of(new, new_inits)
             if old_module and new_module and old_module != new_module and "." in old_module:
                 rules[old_module] = new_module
     mapping = DottedMap(rules.items())
@@ -137,32 +124,14 @@ def plan_promotion(
 
     # -- moved files: relative imports, then every reference -------------------------------
     progress(f"rewriting {len(plan.moves)} moved files")
-    for old, new in plan.moves:
-        text = repo.read(old)
-        plan.originals[new] = text
-        if text is None or not old.endswith(".py"):
-            continue
-        old_module = repo.module_name(old) or ""
-        new_module = _module_of(new, new_inits)
-        is_package = old.endswith("__init__.py")
-        new_is_package = new.endswith("__init__.py")
-        commands = [cm.FixRelativeImportsCommand(CodemodContext(), mapping, old_module,
-                                                 new_module, is_package, new_is_package)]
-        commands += python_commands(docs_mapping, new_module, new_is_package, text)
-        commands.append(cm.SortRelativeImportsCommand(CodemodContext()))
-        if config.manifests == "fledge" and info.manifest is not None and old == info.manifest_file:
-            changes = {"stage": "stable", "stable_path": stable_path, "promoted_in": version,
-                       "removal": removal}
-            if info.manifest.tests:
-                changes["tests"] = tuple(paths.map(t) or t for t in info.manifest.tests)
-            commands.append(cm.UpdateManifestCommand(CodemodContext(), changes))
-        result = cm.run_commands(new, text, commands)
-        if result.status == "failed":
-            plan.failures.append(f"{old}: {result.reason.strip().splitlines()[-1]}")
-        elif result.status == "changed":
-            plan.writes[new] = result.code
-        if old == info.manifest_file and result.status != "changed":
-            plan.failures.append(f"{old}: the manifest could not be updated ({result.reason})")
+    manifest = None
+    if config.manifests == "fledge" and info.manifest is not None:
+        changes = {"stage": "stable", "stable_path": stable_path, "promoted_in": version,
+                   "removal": removal}
+        if info.manifest.tests:
+            changes["tests"] = tuple(paths.map(t) or t for t in info.manifest.tests)
+        manifest = (info.manifest_file, changes)
+    rewrite_moved(repo, plan, plan.moves, mapping, docs_mapping, new_inits, manifest)
 
     # -- the rest of the repository -------------------------------------------------------
     rewrite_repository(repo, plan, mapping, paths, needle=info.name,

@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import posixpath
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from libcst.codemod import CodemodContext
 from packaging.version import Version
@@ -15,7 +17,7 @@ from . import codemods as cm
 from ._paths import DottedMap, PathMap
 from ._plan import Plan
 
-__all__ = ["bump", "changelog_entry", "rewrite_repository"]
+__all__ = ["bump", "changelog_entry", "module_of", "rewrite_moved", "rewrite_repository"]
 
 _QUOTED_DOTTED = re.compile(r"""(["'])([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)(:[\w.]+)?\1""")
 
@@ -52,6 +54,55 @@ def rewrite_code_block(mapping: DottedMap) -> Callable[[str], str | None]:
         return None
 
     return rewrite
+
+
+def module_of(path: str, inits: set[str]) -> str:
+    """Dotted module of ``path`` given the ``__init__.py`` files that will exist."""
+    parts = posixpath.splitext(path)[0].split("/")
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    folder = posixpath.dirname(path)
+    start = len(folder.split("/")) if folder else 0
+    while folder and f"{folder}/__init__.py" in inits:
+        folder = posixpath.dirname(folder)
+        start -= 1
+    return ".".join(parts[start:])
+
+
+def rewrite_moved(
+    repo: Repo, plan: Plan, moves: Sequence[tuple[str, str]], mapping: DottedMap,
+    docs_mapping: DottedMap, new_inits: set[str],
+    manifest: tuple[str | None, dict[str, Any]] | None = None,
+) -> None:
+    """Rewrite the Python files of ``moves`` for their new place, into ``plan``.
+
+    Relative imports are fixed for the new module, every reference to a moved module is
+    rewritten through ``mapping`` (docstrings and doc references through ``docs_mapping``),
+    and ``manifest`` (its file and the fields to set) updates the ``Feature(...)`` call.
+    A file that cannot be rewritten is a failure of the plan.
+    """
+    manifest_file, changes = manifest or (None, {})
+    for old, new in moves:
+        text = plan.writes.get(new) or repo.read(old)
+        plan.originals.setdefault(new, repo.read(old))
+        if text is None or not old.endswith(".py"):
+            continue
+        old_module = repo.module_name(old) or ""
+        new_module = module_of(new, new_inits)
+        is_package, new_is_package = old.endswith("__init__.py"), new.endswith("__init__.py")
+        commands = [cm.FixRelativeImportsCommand(CodemodContext(), mapping, old_module,
+                                                 new_module, is_package, new_is_package)]
+        commands += python_commands(docs_mapping, new_module, new_is_package, text)
+        commands.append(cm.SortRelativeImportsCommand(CodemodContext()))
+        if old == manifest_file:
+            commands.append(cm.UpdateManifestCommand(CodemodContext(), changes))
+        result = cm.run_commands(new, text, commands)
+        if result.status == "failed":
+            plan.failures.append(f"{old}: {result.reason.strip().splitlines()[-1]}")
+        elif result.status == "changed":
+            plan.writes[new] = result.code
+        if old == manifest_file and result.status != "changed":
+            plan.failures.append(f"{old}: the manifest could not be updated ({result.reason})")
 
 
 def rewrite_repository(

@@ -9,13 +9,15 @@ import os
 import subprocess
 from collections.abc import Iterator
 from functools import cached_property
+from importlib import metadata
 from pathlib import Path
+from urllib.parse import unquote, urlparse
 
 from packaging.version import InvalidVersion, Version
 
 from .._errors import PlanError
 
-__all__ = ["Repo"]
+__all__ = ["Repo", "editable_root"]
 
 _SKIP_DIRS = frozenset({
     ".git", ".hg", ".venv", "venv", "env", "__pycache__", "node_modules", "build", "dist",
@@ -199,3 +201,15 @@ class Repo:
         for child in sorted(base.iterdir()):
             if child.is_dir() and child.name not in _SKIP_DIRS:
                 yield child.relative_to(self.root).as_posix()
+
+
+def editable_root(dist: metadata.Distribution) -> Path | None:
+    """The folder ``dist`` is installed editable from (PEP 610 ``direct_url.json``), or None."""
+    try:
+        record = json.loads(dist.read_text("direct_url.json") or "{}")
+    except json.JSONDecodeError:
+        return None
+    if not record.get("dir_info", {}).get("editable"):
+        return None
+    url = urlparse(record.get("url", ""))
+    return Path(unquote(url.path)).resolve() if url.scheme == "file" else None

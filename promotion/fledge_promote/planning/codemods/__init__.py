@@ -4,6 +4,7 @@ from ._runner import CodemodResult, run_commands
 from .add_deprecation_warning import DEPRECATION_MARKER, AddDeprecationWarningCommand
 from .add_exports import AddExportsCommand, ExportClashError, submodule_of
 from .fix_relative_imports import FixRelativeImportsCommand
+from .remove_exports import RemoveExportsCommand
 from .rewrite_docstring_references import RewriteDocstringReferencesCommand
 from .rewrite_dotted_strings import RewriteDottedStringsCommand
 from .rewrite_imports import RewriteImportsCommand
@@ -17,6 +18,7 @@ __all__ = [
     "CodemodResult",
     "ExportClashError",
     "FixRelativeImportsCommand",
+    "RemoveExportsCommand",
     "RewriteDocstringReferencesCommand",
     "RewriteDottedStringsCommand",
     "RewriteImportsCommand",
