@@ -58,13 +58,25 @@ def is_split(tensor: Any) -> bool:
     return is_sharded(tensor) or is_partitioned(tensor)
 
 
+# Process group (by id, the group kept alive with it) -> (rank, ranks): asked for every
+# parameter at every update, so asked of torch.distributed once per group.
+_GROUP_RANKS: dict[int, tuple[Any, int, int]] = {}
+
+
 def partition_rank(param: Any) -> tuple[int, int]:
     """``(rank, number of ranks)`` in the process group a ZeRO-3 parameter is partitioned over."""
     dist = torch.distributed
-    if dist.is_available() and dist.is_initialized():
-        group = getattr(param, "ds_process_group", None)
-        return dist.get_rank(group=group), dist.get_world_size(group=group)
-    return 0, 1
+    if not (dist.is_available() and dist.is_initialized()):
+        _GROUP_RANKS.clear()
+        return 0, 1
+    group = getattr(param, "ds_process_group", None)
+    if group is None:
+        return dist.get_rank(), dist.get_world_size()
+    found = _GROUP_RANKS.get(id(group))
+    if found is None or found[0] is not group:
+        found = (group, dist.get_rank(group=group), dist.get_world_size(group=group))
+        _GROUP_RANKS[id(group)] = found
+    return found[1], found[2]
 
 
 def _partition_span(param: Any) -> tuple[int, int]:
