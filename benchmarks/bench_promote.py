@@ -6,7 +6,9 @@ goes (cProfile, by module), and two references measured in the same run: reading
 (the floor) and parsing every Python file with LibCST (what a planner without the text
 pre-filter would pay). Then the TRL copy (the installed release's sdist, or its installed
 package, with docs and tests laid out like TRL's; see tests/promotion/trl_copy.py): the dry
-run of ``stable_layout = "flat"`` promoting ``cpo``, against reading its files.
+runs of a feature's whole life there (a flat promotion of ``cpo``, a demotion of ``rloo``, an
+inclusion of a plugin made by ``fledge new``, the prune of the shims the demotion leaves),
+against reading its files.
 
     python benchmarks/bench_promote.py            # 2,000 .py / 300 .md (aim: under 10 s),
                                                   # then the TRL copy (aim: under 2 s)
@@ -19,6 +21,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
+import json
 import os
 import pstats
 import subprocess
@@ -32,6 +35,9 @@ from pathlib import Path
 import libcst as cst
 
 from fledge_promote import Repo, find_feature, load_config, plan_promotion
+from fledge_promote.planning._demote import plan_demotion
+from fledge_promote.planning._include import plan_inclusion
+from fledge_promote.planning._prune import plan_prune
 
 CONFIG = """
 [project]
@@ -160,33 +166,62 @@ def timed(fn):
 
 
 def trl_copy_figure() -> None:
-    """The dry run of a flat promotion on a git repository built from TRL's real package."""
+    """The dry runs of a feature's whole life on a git repository built from TRL's real
+    package: a flat promotion, a demotion, the prune of the shims it leaves, an inclusion."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "promotion"))
-    from trl_copy import PROMOTED, build_trl_copy
+    from trl_copy import PROMOTED, build_trl_copy, git
 
     with tempfile.TemporaryDirectory(prefix="bench-promote-trl-") as tmp:
         root, source = build_trl_copy(Path(tmp) / "trl")
         files = Repo(root).files()
-
-        def dry_run():
-            repo = Repo(root)
-            config, _ = load_config(root)
-            return plan_promotion(repo, config, find_feature(repo, config, PROMOTED))
-
-        dry_run()  # warm the imports
-        runs = [timed(dry_run) for _ in range(3)]
-        seconds, plan = min(runs, key=lambda run: run[0])
-        cli_seconds, done = timed(lambda: subprocess.run(
-            [sys.executable, "-m", "fledge_promote.cli", PROMOTED, "--root", str(root), "-q"],
-            capture_output=True, text=True))
-        assert done.returncode == 0, done.stderr
         read_seconds, _ = timed(lambda: [(root / f).read_text() for f in files])
-        print(f"\nTRL copy ({source}): {len(files)} text files, flat promotion of "
-              f"{PROMOTED!r}: {len(plan.moves)} moves, {len(plan.writes)} files written")
-        print(f"dry run, in process (best of 3):{seconds:6.2f} s  (aim: under 2 s)")
-        print(f"dry run, `promote {PROMOTED}` (CLI):   {cli_seconds:6.2f} s")
-        print(f"reference: read every file:     {read_seconds:6.2f} s  "
-              f"(dry run / read = {seconds / read_seconds:5.1f}x)")
+        print(f"\nTRL copy ({source}): {len(files)} text files; reference: read every file "
+              f"{read_seconds:.2f} s. Dry runs, in process (best of 3) and through the CLI "
+              "(aim: each under 2 s):")
+
+        def lifecycle(plan_fn):
+            def dry_run():
+                repo = Repo(root)
+                config, _ = load_config(root)
+                return plan_fn(repo, config)
+            return dry_run
+
+        plugin = Path(tmp) / "plugin"
+        made = subprocess.run([sys.executable, "-m", "fledge.cli", "new", "length_bonus", "-d",
+                               str(plugin)], capture_output=True, text=True)
+        assert made.returncode == 0, made.stderr
+        steps = [
+            (f"promote {PROMOTED} (flat)", lambda r, c: plan_promotion(
+                r, c, find_feature(r, c, PROMOTED)), [PROMOTED]),
+            ("demote rloo", lambda r, c: plan_demotion(r, c, "rloo"), ["demote", "rloo"]),
+            ("include length_bonus", lambda r, c: plan_inclusion(r, c, str(plugin)),
+             ["include", str(plugin)]),
+        ]
+        for label, plan_fn, argv in steps:
+            _lifecycle_figure(root, label, lifecycle(plan_fn), argv, read_seconds)
+        # prune needs shims: apply the demotion, then plan the removal of what it left
+        done = subprocess.run([sys.executable, "-m", "fledge_promote.cli", "demote", "rloo",
+                               "--apply", "--root", str(root), "-q", "--json"],
+                              capture_output=True, text=True)
+        assert done.returncode in (0, 1), done.stderr
+        git(root, "add", "-A")
+        git(root, "commit", "-q", "-m", "demoted rloo")
+        due = json.loads(done.stdout)["plan"]["facts"]["shims removed in"]
+        _lifecycle_figure(root, f"prune --version {due}", lifecycle(
+            lambda r, c: plan_prune(r, c, due)), ["prune", "--version", due], read_seconds)
+
+
+def _lifecycle_figure(root: Path, label: str, dry_run, argv: list[str], read_seconds: float
+                      ) -> None:
+    dry_run()  # warm the imports
+    seconds, plan = min((timed(dry_run) for _ in range(3)), key=lambda run: run[0])
+    cli_seconds, done = timed(lambda: subprocess.run(
+        [sys.executable, "-m", "fledge_promote.cli", *argv, "--root", str(root), "-q"],
+        capture_output=True, text=True))
+    assert done.returncode == 0, done.stderr
+    print(f"  {label:28} {seconds:5.2f} s in process, {cli_seconds:5.2f} s CLI  "
+          f"({len(plan.moves)} moves, {len(plan.writes)} written, {len(plan.deletes)} deleted;"
+          f" dry run / read = {seconds / read_seconds:4.1f}x)")
 
 
 def main() -> None:

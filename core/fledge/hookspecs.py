@@ -88,9 +88,10 @@ def fledge_promote_docs_formats() -> Sequence[Any]:
         Objects following :class:`fledge_promote.DocsFormat`: a ``name`` (the value of the
         ``docs_format`` configuration key) and the methods ``page_ref(config, page)``,
         ``sections(nav, ref)``, ``move_entry(nav, ref, source, target)``,
-        ``remove_entry(nav, ref)`` and ``add_notice(page, title, body)``, each taking and
-        returning text. The built-in ``mkdocs`` and ``doc-builder`` formats take precedence
-        over a contributed format of the same name.
+        ``add_entry(nav, ref, title, section)``, ``remove_entry(nav, ref)`` and
+        ``add_notice(page, title, body)``, each taking and returning text. The built-in
+        ``mkdocs`` and ``doc-builder`` formats take precedence over a contributed format of
+        the same name.
     """
 
 

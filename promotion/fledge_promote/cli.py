@@ -1,7 +1,8 @@
 """The ``promote`` command.
 
-``promote check NAME|--all``, ``promote NAME [--apply]``, ``promote deprecate NAME --removal
-VERSION``, ``promote retire NAME``, ``promote report NAME|--all``, ``promote --recover``.
+``promote check NAME|--all``, ``promote NAME [--apply]``, ``promote include SOURCE``,
+``promote demote NAME``, ``promote deprecate NAME --removal VERSION``, ``promote retire NAME``,
+``promote prune [--version V]``, ``promote report NAME|--all``, ``promote --recover``.
 Exit status: 0 ready / done, 1 not ready / refused / failed and restored, 2 usage or
 configuration error (or a crash).
 
@@ -105,7 +106,7 @@ def _parsers() -> dict[str, argparse.ArgumentParser]:
         prog="promote demote", description="Move a stable feature back into the experimental "
         "namespace, with a FutureWarning shim at every old import path.")
     demote.add_argument("name", help="the stable feature (a package, or in the flat layout "
-                                     "the stem its modules share, such as kto)")
+                                     "the stem its modules share, such as rloo)")
     demote.add_argument("--removal", help="the version that removes the shims (default: "
                                           "deprecation_releases after this one)")
     prune = argparse.ArgumentParser(

@@ -154,9 +154,8 @@ def plan_demotion(
     skip += leftover_shims
     skip += _remove_exports(repo, config, plan, source.names)
     folders = [(posixpath.dirname(code_moves[0][0]), new_dir)] if code_moves else []
-    for needle in dict.fromkeys([name, *source.names]):
-        rewrite_repository(repo, plan, mapping, PathMap(folders + _folders(test_moves)),
-                           needle=needle, skip=skip, progress=progress)
+    rewrite_repository(repo, plan, mapping, PathMap(folders + _folders(test_moves)),
+                       needle=[name, *source.names], skip=skip, progress=progress)
     if config.docs_format == "doc-builder":
         _builder_references(repo, config, plan, source.names, f"experimental.{name}")
     _shims(repo, plan, source, code_moves, new_package, (version, removal), style)

@@ -113,9 +113,8 @@ def plan_prune(repo: Repo, config: PromoteConfig, version: str | None = None,
     plan.facts["shims"] = [f"{s.old} -> {s.new} ({s.action} in {s.since}, {s.path})"
                            for s in due]
     mapping = DottedMap((s.old, s.new) for s in due)
-    for needle in sorted({s.old for s in due}):
-        rewrite_repository(repo, plan, mapping, PathMap([]), needle=needle,
-                           skip=plan.deletes, progress=progress)
+    rewrite_repository(repo, plan, mapping, PathMap([]), needle=sorted({s.old for s in due}),
+                       skip=plan.deletes, progress=progress)
     _changelog(repo, config, plan, "- Removed the old import paths due in " + until + ": "
                + ", ".join(f"`{s.old}` (use `{s.new}`)" for s in _by_old(due)) + ".")
     _verify(plan)

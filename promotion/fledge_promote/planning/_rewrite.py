@@ -111,7 +111,7 @@ def rewrite_repository(
     mapping: DottedMap,
     paths: PathMap,
     *,
-    needle: str,
+    needle: str | Sequence[str],
     skip: Iterable[str],
     progress: Callable[[str], None],
     docs_mapping: DottedMap | None = None,
@@ -119,21 +119,25 @@ def rewrite_repository(
     """Rewrite every Python, Markdown and TOML file that mentions ``needle``, into ``plan``.
 
     Files in ``skip`` (moved files, handled by the caller) are left out. Only files whose
-    text contains ``needle`` are parsed, which keeps a 2,000-file repository fast.
+    text contains ``needle`` (or one of several) are parsed, each once, which keeps a
+    2,000-file repository fast.
     """
+    needles = (needle,) if isinstance(needle, str) else tuple(needle)
     skip = set(skip)
     docs_mapping = docs_mapping or mapping
     files = [p for p in repo.files() if p not in skip]
-    progress(f"scanning {len(files)} files for {needle!r}")
+    progress(f"scanning {len(files)} files for {', '.join(map(repr, needles))}")
     block = rewrite_code_block(docs_mapping)
     for path in files:
         text = plan.writes.get(path, repo.read(path))
-        if text is None or needle not in text:
+        if text is None or not any(n in text for n in needles):
             continue
         if path.endswith(".py"):
-            module = repo.module_name(path)
-            result = cm.run_commands(path, text, python_commands(
-                mapping, module, path.endswith("__init__.py")))
+            commands = python_commands(mapping, repo.module_name(path),
+                                       path.endswith("__init__.py"), text)
+            if not commands:  # the needle is there, but no old path nor its last part
+                continue
+            result = cm.run_commands(path, text, commands)
             if result.status == "changed":
                 record(plan, repo, path, result.code)
             elif result.status == "failed":
