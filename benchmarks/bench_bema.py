@@ -5,9 +5,21 @@ For models of about 50M and 150M parameters it prints, measured in the same run:
 * the time of one BEMA (EMA) update, one reference update, and one step doing both, for
   fledge's ``BEMACallback`` and TRL's (``trl.BEMACallback`` for the update; the reference
   update of ``trl.experimental.bema_for_ref_model``, a state-dict load into the reference);
-* a memory-bandwidth floor: the bytes each update must move (fused step: read θ, θ₀, EMA,
-  write EMA and reference) divided by the bandwidth of a streaming ``torch.add(a, b, out=c)``
-  over tensors of the model's sizes;
+* a memory-bandwidth floor for each update: the time of plain streaming torch operations
+  that move exactly the bytes the update must move, the same way, over tensors of the model's
+  sizes, measured in the same process as the update and interleaved with it (so a busy
+  machine slows both alike). The EMA update reads θ and the EMA and writes the EMA in place:
+  its floor is an in-place ``x.add_(y)``. The reference update reads θ, θ₀ and the EMA and
+  writes the reference (a destination that is not read): a ``torch.addcmul(a, b, c, out=d)``.
+  Both in one step read θ and θ₀, update the EMA in place and write the reference: an in-place
+  add plus a copy (``d.copy_(a)``). Matching the pattern matters: a CPU reads a line before
+  writing a destination it has not read (write-allocate), so an in-place write costs less
+  than a fresh one, and a floor taken from one bandwidth for both kinds (e.g. a triad
+  ``torch.add(a, b, out=c)``, counting bytes read + written) is one an in-place update can
+  beat. TRL's reference update is a plain copy of weights its EMA update already computed
+  into a whole second model (tied weights copied twice): the output says how fast that copy
+  runs against a copy of the same bytes, and ``both`` is the like-for-like comparison (a
+  fresh reference from the current weights);
 * the extra resident memory each callback adds (steady state, and peak during updates), in
   multiples of the model's parameter bytes. Each contender runs in its own process so the
   figures do not mix.
@@ -116,6 +128,53 @@ def _time(fn, reps: int, setup=None) -> float:
     return min(samples)
 
 
+def _time_together(fns: dict, reps: int, setups: dict | None = None) -> dict[str, float]:
+    """Best-of-``reps`` seconds of each of ``fns``, taken in turn (one of each per round),
+    so that load from other processes falls on all of them alike; ``setups[key]()`` (not
+    timed) runs before each call of ``fns[key]``. Two untimed rounds warm up first."""
+    setups = setups or {}
+    samples: dict[str, list[float]] = {key: [] for key in fns}
+    for i in range(reps + 2):
+        for key, fn in fns.items():
+            if key in setups:
+                setups[key]()
+            start = time.perf_counter()
+            fn()
+            if i >= 2:
+                samples[key].append(time.perf_counter() - start)
+    return {key: min(values) for key, values in samples.items()}
+
+
+def _floor_ops(params) -> dict:
+    """Streaming operations over tensors shaped like ``params``, one per access pattern
+    (see the module docstring): ``inplace`` (read 2, write 1 of them in place), ``copy``
+    (read 1, write 1 not read) and ``addcmul`` (read 3, write 1 not read)."""
+    import torch
+
+    # Initialised (normal values): uninitialised memory may hold denormals, which are slow.
+    xs, ys, zs = ([p.detach().clone() for p in params] for _ in range(3))
+
+    def inplace():
+        for p, x in zip(params, xs, strict=True):
+            x.add_(p, alpha=1e-3)
+
+    def copy():
+        for p, z in zip(params, zs, strict=True):
+            z.copy_(p)
+
+    def addcmul():
+        for p, x, y, z in zip(params, xs, ys, zs, strict=True):
+            torch.addcmul(p, x, y, value=1e-3, out=z)
+
+    return {"floor_inplace": inplace, "floor_copy": copy, "floor_addcmul": addcmul}
+
+
+def _floors(times: dict) -> dict[str, float]:
+    """The floor of each update from the timed streaming operations of ``_floor_ops``."""
+    return {"ema": times["floor_inplace"], "ref": times["floor_addcmul"],
+            "both": times["floor_inplace"] + times["floor_copy"]}
+
+
 def _fledge_steps(cb, args, control, model, ref):
     """``run(update, write)``: a function doing one of our callback's steps, of that kind."""
     sched, step = cb.schedule, [0]
@@ -176,20 +235,8 @@ def child(size: str, who: str, reps: int, threads: int) -> dict:
     args, control = SimpleNamespace(output_dir="unused"), TrainerControl()
     result: dict = {"params": sum(p.numel() for p in params), "param_bytes": param_bytes}
 
-    if who == "floor":
-        others = [torch.empty_like(p) for p in params]
-        outs = [torch.empty_like(p) for p in params]
-
-        def triad():
-            for a, b, c in zip(params, others, outs, strict=True):
-                torch.add(a, b, out=c)
-
-        seconds = _time(triad, reps)
-        bandwidth = 3 * param_bytes / seconds
-        result.update(bandwidth=bandwidth, ema=3 * param_bytes / bandwidth,
-                      ref=4 * param_bytes / bandwidth, both=5 * param_bytes / bandwidth)
-        return result
-
+    # The floors' tensors exist before the baseline: they are not a callback's memory.
+    floor_ops = _floor_ops(params)
     # Import before the baseline: only the callbacks' own memory counts.
     import trl.experimental.bema_for_ref_model  # noqa: F401  (used by _trl_steps)
     from trl import BEMACallback as TRLBEMACallback
@@ -211,9 +258,14 @@ def child(size: str, who: str, reps: int, threads: int) -> dict:
     def perturb():  # a stand-in optimizer step, not timed
         _perturb(model)
 
-    result["ema"] = _time(run(True, False), reps, perturb)
-    result["ref"] = _time(run(False, True), reps, perturb)
-    result["both"] = _time(run(True, True), reps, perturb)
+    updates = {"ema": run(True, False), "ref": run(False, True), "both": run(True, True)}
+    times = _time_together({**updates, **floor_ops}, reps, dict.fromkeys(updates, perturb))
+    result.update(times)
+    result["floor"] = _floors(times)
+    if who == "trl":  # what its reference update copies: the BEMA model's state dict
+        result["copied_bytes"] = sum(
+            v.numel() * v.element_size() for v in cb.running_model.state_dict().values()
+        )
     rss, peak = _rss()
     result["extra_rss"] = (rss - base_rss) / param_bytes
     result["extra_peak"] = (peak - base_rss) / param_bytes
@@ -363,18 +415,29 @@ def main(argv: list[str] | None = None) -> int:
     if args.part == "distributed":
         sizes = ()
     for size in sizes:
-        floor = _run_child(size, "floor", reps, args.threads)
         ours = _run_child(size, "fledge", reps, args.threads)
         trl = _run_child(size, "trl", reps, args.threads)
-        mib = floor["param_bytes"] / 2**20
-        print(f"\n== Qwen2 {floor['params'] / 1e6:.1f}M parameters ({mib:.0f} MiB fp32); "
-              f"stream bandwidth {floor['bandwidth'] / 1e9:.1f} GB/s")
+        floor, pbytes = ours["floor"], ours["param_bytes"]
+        mib = pbytes / 2**20
+        print(f"\n== Qwen2 {ours['params'] / 1e6:.1f}M parameters ({mib:.0f} MiB fp32); "
+              f"floors from streaming ops in fledge's process (bytes read + written): "
+              f"in-place add {3 * pbytes / ours['floor_inplace'] / 1e9:.1f} GB/s, "
+              f"copy {2 * pbytes / ours['floor_copy'] / 1e9:.1f} GB/s, "
+              f"addcmul {4 * pbytes / ours['floor_addcmul'] / 1e9:.1f} GB/s")
         print(f"{'update':<14}{'fledge ms':>10}{'TRL ms':>10}{'floor ms':>10}"
               f"{'TRL/fledge':>12}{'fledge/floor':>14}")
         for kind, label in (("ema", "BEMA (EMA)"), ("ref", "reference"), ("both", "both")):
             a, b, f = ours[kind], trl[kind], floor[kind]
             print(f"{label:<14}{a * 1e3:>10.1f}{b * 1e3:>10.1f}{f * 1e3:>10.1f}"
-                  f"{b / a:>11.1f}x{a / f:>13.2f}x")
+                  f"{b / a:>11.2f}x{a / f:>13.2f}x")
+        copied = trl["copied_bytes"]
+        trl_copy_floor = trl["floor_copy"] * copied / trl["param_bytes"]
+        print(f"TRL's reference update copies weights its EMA update already computed into "
+              f"a second model ({copied / 2**20:.0f} MiB, tied weights twice: it reads and "
+              f"writes {2 * copied / pbytes:.1f}x the parameter bytes; "
+              f"{trl['ref'] / trl_copy_floor:.2f}x a copy of as many bytes).\n"
+              f"fledge's computes EMA + alpha*(theta - theta0) when it writes (reads 3x, "
+              f"writes 1x) and holds no such copy; like with like: 'both'.")
         print(f"extra memory (x parameter bytes): fledge {ours['extra_rss']:.2f} steady, "
               f"{ours['extra_peak']:.2f} peak; TRL {trl['extra_rss']:.2f} steady, "
               f"{trl['extra_peak']:.2f} peak")

@@ -8,13 +8,14 @@ parameter's dtype (it is an exact snapshot); the EMA is float32 for 16-bit param
 (an EMA with small βₜ in bfloat16 would round most updates away) and the parameter's dtype
 otherwise.
 
-Updates run over cache-sized segments: the tensors are cut into slices of at most
-``chunk_numel`` elements and small tensors are packed together, and each group of segments
-goes through every operation of the update before the next group is touched. The
-operations are ``torch._foreach_*`` calls over the group's segments, or two fused
-``out=`` operations when the group is a single slice of a large tensor. Every buffer is then
-read from (and written to) main memory about once per update, instead of once per
-operation.
+A write of the reference runs over cache-sized segments: the tensors are cut into slices of
+at most ``chunk_numel`` elements and small tensors are packed together, and each group of
+segments goes through every operation (EMA update, then the BEMA weights into the target)
+before the next group is touched. A single slice of a large tensor takes three ``out=``/in-
+place calls (``lerp_``, ``sub``, ``add``); a group of packed small tensors, ``torch._foreach_*``
+calls. Every buffer is then read from (and written to) main memory once per update, instead
+of once per operation. The EMA update alone keeps nothing in cache between operations, so it
+is one multi-tensor ``lerp_`` over whole tensors.
 """
 
 from __future__ import annotations
@@ -29,10 +30,12 @@ from ._sharding import local
 Tensor = torch.Tensor
 
 _LOW_PRECISION = (torch.float16, torch.bfloat16)
-# Segment sizes (elements) that keep a group's working slices in cache: 256 KiB a
-# slice in a CPU core's L2 (measured best on the benchmark), 4 MiB on a GPU (whose L2
-# holds tens of MiB; not measured here).
-_CHUNK_NUMEL = {"cpu": 1 << 16, "cuda": 1 << 20}
+# Segment sizes (elements) that keep a group's working slices in cache: 1 MiB a slice on
+# the CPU (the four slices of a reference write, split between two threads, fill a core's
+# 2 MiB L2; smaller segments lose more to the per-call overhead; measured best on
+# benchmarks/bench_bema.py with one and two threads), 4 MiB on a GPU (whose L2 holds tens of
+# MiB; not measured here).
+_CHUNK_NUMEL = {"cpu": 1 << 18, "cuda": 1 << 20}
 
 
 def ema_dtype(param_dtype: torch.dtype) -> torch.dtype:
@@ -100,6 +103,10 @@ class BEMAState:
         self.chunk_numel = chunk_numel
         self.frozen: list[tuple[Tensor, list[Tensor]]] = []
         self._groups: list[_Group] | None = None
+        self._ema_lists: list[tuple[list[Tensor], list[Tensor]]] = []
+        self._staged_groups: list[_Group] = []
+        self._slices: list[tuple[Tensor, Tensor, Tensor, Tensor]] = []
+        self._other_groups: list[_Group] = []
         self._pointers: list[int] = []
 
     # ------------------------------------------------------------------ planning
@@ -129,6 +136,10 @@ class BEMAState:
         scratch: dict[tuple[torch.dtype, torch.device, str], Tensor] = {}
         key_of_group: tuple | None = None
         size = 0
+        # The EMA update alone keeps nothing in cache between operations (it reads θ and
+        # the EMA once and writes the EMA once): one multi-tensor lerp over whole tensors
+        # per (dtype, device) does it, and only staged tensors go through segments.
+        lerp_lists: dict[tuple, tuple[list[Tensor], list[Tensor]]] = {}
         for tracked in self.tracked:
             chunk = self.chunk_numel or _CHUNK_NUMEL.get(tracked.ema.device.type, 1 << 16)
             live, ema, theta0 = _flat(local(tracked.param).detach()), _flat(tracked.ema), _flat(
@@ -140,6 +151,10 @@ class BEMAState:
                 ema.device,
             )
             staged = (live.dtype, live.device) != (ema.dtype, ema.device)
+            if not staged:
+                lists = lerp_lists.setdefault((ema.dtype, ema.device), ([], []))
+                lists[0].append(ema)
+                lists[1].append(live)
             key = (
                 live.dtype, live.device, ema.dtype, ema.device, theta0.dtype,
                 tuple((t.dtype, t.device) for t in targets), direct, staged,
@@ -183,6 +198,18 @@ class BEMAState:
                     views.append(buf[offset : offset + e.numel()].view_as(e))
                     offset += e.numel()
         self._groups = groups
+        self._ema_lists = list(lerp_lists.values())
+        self._staged_groups = [g for g in groups if g.stage is not None]
+        # Single slices written straight into their one target (the common case): their
+        # operations are called directly, without the per-group bookkeeping.
+        self._slices = [
+            (g.ema[0], g.live[0], g.theta0[0], g.targets[0][0])
+            for g in groups
+            if len(g.live) == 1 and g.stage is None and g.scratch is None
+        ]
+        self._other_groups = [
+            g for g in groups if not (len(g.live) == 1 and g.stage is None and g.scratch is None)
+        ]
         return groups
 
     # ------------------------------------------------------------------ updates
@@ -205,7 +232,21 @@ class BEMAState:
         """
         if beta is None and alpha is None:
             return
-        for g in self._plan():
+        groups = self._plan()
+        if alpha is None:
+            for ema, live in self._ema_lists:
+                torch._foreach_lerp_(ema, live, beta)
+            groups = self._staged_groups
+        else:
+            # One slice at a time, every operation while it is in cache: θ and the EMA are
+            # read once from memory, θ₀ once, the target written once.
+            for ema, live, theta0, out in self._slices:
+                if beta is not None:
+                    ema.lerp_(live, beta)
+                torch.sub(live, theta0, out=out)
+                torch.add(ema, out, alpha=alpha, out=out)
+            groups = self._other_groups
+        for g in groups:
             live = g.live
             if g.stage is not None:
                 torch._foreach_copy_(g.stage, live)
@@ -241,7 +282,16 @@ class BEMAState:
     def bema_into_theta0(self, alpha: float) -> None:
         """θ₀ ← BEMA weights, one tensor at a time (θ₀ is no longer needed afterwards)."""
         for index, tracked in enumerate(self.tracked):
-            tracked.theta0.copy_(self.bema(index, alpha))
+            theta, theta0, ema = local(tracked.param).detach(), tracked.theta0, tracked.ema
+            if (theta.dtype, theta.device) == (theta0.dtype, theta0.device) == (
+                ema.dtype,
+                ema.device,
+            ) and theta.shape == theta0.shape:
+                # In place, with the operations of ``bema`` (the same rounding): no temporary.
+                torch.sub(theta, theta0, out=theta0)
+                torch.add(ema, theta0, alpha=alpha, out=theta0)
+            else:
+                theta0.copy_(self.bema(index, alpha))
 
     # ------------------------------------------------------------------ persistence
 
