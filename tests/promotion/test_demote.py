@@ -282,3 +282,21 @@ def test_include_refuses_what_is_not_a_plugin(trl_copy, tmp_path):
     (tmp_path / "empty" / "pyproject.toml").write_text('[project]\nname = "x"\n')
     done = promote(trl_copy, "include", str(tmp_path / "empty"), "-q")
     assert done.returncode == 2 and "has no entry point naming a package" in done.stderr
+
+
+def test_include_an_installed_distribution(trl_copy, tmp_path):
+    """SOURCE as a distribution's name: a plain (not editable) install has its package only."""
+    target = tmp_path / "site"
+    installed = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+         "--target", str(target), str(Path(__file__).parents[2] / "examples/fledge-length-reward")],
+        capture_output=True, text=True)
+    assert installed.returncode == 0, installed.stderr
+    done = promote(trl_copy, "include", "fledge-length-reward", "--json", "-q",
+                   env={"PYTHONPATH": str(target)})
+    assert done.returncode == 0, done.stderr
+    plan = json.loads(done.stdout)["plan"]
+    assert plan["facts"]["to"] == "trl.experimental.length_reward"
+    assert "trl/experimental/length_reward/__init__.py" in plan["created"]
+    assert not any(p.startswith("tests/") for p in plan["created"])  # a wheel ships no tests
+    assert "the plugin has no docs page (docs/*.md): none added" in plan["notes"]

@@ -38,7 +38,9 @@ def python_commands(mapping: DottedMap, module: str | None, is_package: bool,
     commands = [cm.RewriteImportsCommand(context, mapping, module, is_package)]
     if text is None or any(f"{q}{old}" in text for old, _ in mapping.rules for q in "\"'"):
         commands.append(cm.RewriteDottedStringsCommand(context, mapping))
-    commands.append(cm.RewriteDocstringReferencesCommand(context, mapping))
+    # docstrings name whole dotted paths: without one in the text, that pass finds nothing
+    if text is None or any(old in text for old, _ in mapping.rules):
+        commands.append(cm.RewriteDocstringReferencesCommand(context, mapping))
     return commands
 
 
