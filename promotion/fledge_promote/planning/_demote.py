@@ -30,7 +30,7 @@ from ..repository._style import TargetStyle, licence_header, member_key
 from . import codemods as cm
 from ._paths import DottedMap, PathMap
 from ._plan import Plan
-from ._promotion import _changelog, _style_for, _verify, collect_mentions
+from ._promotion import _changelog, _style_for, _verify, collect_mentions, move_nav_entry
 from ._rewrite import bump, module_of, record, rewrite_moved, rewrite_repository
 from ._shims import defined_names, shim_source
 
@@ -391,16 +391,5 @@ def _docs(repo: Repo, config: PromoteConfig, plan: Plan, page: str | None, notic
     fmt = get_docs_format(config)
     record(plan, repo, page, fmt.add_notice(plan.writes.get(page, repo.read(page)) or "",
                                             "Experimental", notice))
-    nav = plan.writes.get(config.nav_file, repo.read(config.nav_file))
-    if nav is None:
-        plan.notes.append(f"no navigation file {config.nav_file}")
-        return
-    ref = fmt.page_ref(config, page)
-    if config.stable_section not in fmt.sections(nav, ref):
-        plan.notes.append(f"{ref} is not in the {config.stable_section!r} section of "
-                          f"{config.nav_file}; navigation left as it is")
-        return
-    record(plan, repo, config.nav_file, fmt.move_entry(
-        nav, ref, config.stable_section, config.experimental_section))
-    plan.notes.append(f"{config.nav_file}: {ref} moved from {config.stable_section!r} to "
-                      f"{config.experimental_section!r}")
+    move_nav_entry(repo, config, plan, page, config.stable_section,
+                   config.experimental_section)

@@ -234,7 +234,7 @@ def _exports(repo, config, info, plan, sources: dict[str, list[str]], style) -> 
 def _docs(repo: Repo, config: PromoteConfig, info: FeatureInfo, plan: Plan,
           old_paths: list[str]) -> None:
     page = info.docs_page
-    fmt = get_docs_format(config)
+    get_docs_format(config)  # an unknown docs_format is an error, page or not
     if page and repo.exists(page):
         text = plan.writes.get(page, repo.read(page)) or ""
         new, found = remove_notice(text, old_paths)
@@ -245,20 +245,26 @@ def _docs(repo: Repo, config: PromoteConfig, info: FeatureInfo, plan: Plan,
     else:
         plan.notes.append(f"no docs page at {page}; nothing to move in the navigation")
         return
+    move_nav_entry(repo, config, plan, page, config.experimental_section,
+                   config.stable_section)
+
+
+def move_nav_entry(repo: Repo, config: PromoteConfig, plan: Plan, page: str, source: str,
+                   target: str) -> None:
+    """Move ``page``'s navigation entry from section ``source`` to ``target``, into ``plan``;
+    a note says what was done, or why the navigation is left as it is."""
+    fmt = get_docs_format(config)
     nav = plan.writes.get(config.nav_file, repo.read(config.nav_file))
     if nav is None:
         plan.notes.append(f"no navigation file {config.nav_file}")
         return
     ref = fmt.page_ref(config, page)
-    sections = fmt.sections(nav, ref)
-    if config.experimental_section not in sections:
-        plan.notes.append(f"{ref} is not in the {config.experimental_section!r} section of "
-                          f"{config.nav_file}; navigation left as it is")
+    if source not in fmt.sections(nav, ref):
+        plan.notes.append(f"{ref} is not in the {source!r} section of {config.nav_file}; "
+                          "navigation left as it is")
         return
-    record(plan, repo, config.nav_file, fmt.move_entry(
-        nav, ref, config.experimental_section, config.stable_section))
-    plan.notes.append(f"{config.nav_file}: {ref} moved from {config.experimental_section!r} to "
-                      f"{config.stable_section!r}")
+    record(plan, repo, config.nav_file, fmt.move_entry(nav, ref, source, target))
+    plan.notes.append(f"{config.nav_file}: {ref} moved from {source!r} to {target!r}")
 
 
 def _changelog(repo: Repo, config: PromoteConfig, plan: Plan, line: str) -> None:
