@@ -73,6 +73,8 @@ def test_sigkill_of_the_process_group_swept_across_the_apply(trl_repo, tmp_path)
     process, began = start(root, script)  # an unkilled run measures the apply's length
     assert process.wait(timeout=120) == 0, process.stderr.read()
     length = time.perf_counter() - began
+    promoted = snapshot(root)  # what a complete run leaves
+    assert promoted != before
     git(root, "reset", "-q", "--hard")
     git(root, "clean", "-qfd")
     assert snapshot(root) == before
@@ -86,12 +88,20 @@ def test_sigkill_of_the_process_group_swept_across_the_apply(trl_repo, tmp_path)
         process.wait(timeout=30)
         had_lock = lock(root).exists()
         locked += had_lock
-        if (root / JOURNAL_DIR).exists():
-            done = promote(root, "--recover", "--json")
-            assert done.returncode == 0, done.stdout + done.stderr
-            said = json.loads(done.stdout)["git_lock"] or ""
-            assert had_lock == said.startswith("removed .git/index.lock left by the killed"), said
-        else:  # killed after it finished: the promotion is complete, put it back for the next
+        had_journal = (root / JOURNAL_DIR).exists()
+        # What a user does after a kill; it also sweeps a journal killed while being deleted.
+        done = promote(root, "--recover", "--json")
+        assert done.returncode == 0, done.stdout + done.stderr
+        recovered = json.loads(done.stdout)
+        said = recovered["git_lock"] or ""
+        assert had_lock == said.startswith("removed .git/index.lock left by the killed"), said
+        assert (recovered["outcome"] == "nothing") == (not had_journal), recovered
+        if had_journal:  # undone, or finished when killed after the journal's commit
+            finished = recovered["outcome"] == "finished"
+        else:  # killed before the journal was made (nothing changed) or after it went (done)
+            finished = snapshot(root) != before
+        if finished:  # every change is there: put it back for the next kill
+            assert snapshot(root) == promoted, f"killed at {moment:.3f} s: half a promotion"
             git(root, "reset", "-q", "--hard")
             git(root, "clean", "-qfd")
         assert not lock(root).exists(), f"killed at {moment:.3f} s: index.lock left"
