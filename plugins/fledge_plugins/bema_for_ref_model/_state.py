@@ -31,10 +31,10 @@ Tensor = torch.Tensor
 
 _LOW_PRECISION = (torch.float16, torch.bfloat16)
 # Segment sizes (elements) that keep a group's working slices in cache: 1 MiB a slice on
-# the CPU (the four slices of a reference write, split between two threads, fill a core's
-# 2 MiB L2; smaller segments lose more to the per-call overhead; measured best on
-# benchmarks/bench_bema.py with one and two threads), 4 MiB on a GPU (whose L2 holds tens of
-# MiB; not measured here).
+# the CPU (the four slices of a reference write stay in the shared L3; on benchmarks/
+# bench_bema.py, 2-core EPYC with 512 KiB L2 a core, 256K to 1M elements time within noise
+# of each other and 64K or fewer lose 10-40% to the per-call overhead), 4 MiB on a GPU
+# (whose L2 holds tens of MiB; not measured here).
 _CHUNK_NUMEL = {"cpu": 1 << 18, "cuda": 1 << 20}
 
 
