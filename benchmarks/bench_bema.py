@@ -36,6 +36,11 @@ buffers come from (and go back to) the OS, so a freed full model cannot hide the
 memory. ``--ranks 2 4`` adds more process counts (on a 2-core machine 4 ranks share the
 cores, so their times are not meaningful; their memory is).
 
+``--compiled`` adds a third contender to the single-process part: fledge's callback with
+``torch_compile=True``, whose reference write is one compiled kernel that fuses the EMA update
+and the BEMA write of every tensor (its first write compiles it, untimed: tens of seconds on
+a CPU).
+
 Run: ``python benchmarks/bench_bema.py`` (``--quick``: ~10M and ~30M parameters, fewer
 repetitions; ``--part single`` or ``--part distributed`` runs one part). Timings depend on
 the machine and its load; compare ratios from one run.
@@ -245,9 +250,9 @@ def child(size: str, who: str, reps: int, threads: int) -> dict:
 
     base_rss, _ = _rss()
     _reset_peak()
-    if who == "fledge":
+    if who in ("fledge", "compiled"):
         cb = BEMACallback(update_freq=1, update_ref_model=True, ref_model_update_freq=1,
-                          device="cpu")
+                          device="cpu", torch_compile=who == "compiled")
         cb.on_train_begin(args, _state(0), control, model=model, ref_model=ref)
         run = _fledge_steps(cb, args, control, model, ref)
     else:
@@ -259,6 +264,11 @@ def child(size: str, who: str, reps: int, threads: int) -> dict:
         _perturb(model)
 
     updates = {"ema": run(True, False), "ref": run(False, True), "both": run(True, True)}
+    if who == "compiled":  # the first writes compile the two fused kernels, once a process
+        start = time.perf_counter()
+        updates["both"]()
+        updates["ref"]()
+        result["compile_s"] = time.perf_counter() - start
     times = _time_together({**updates, **floor_ops}, reps, dict.fromkeys(updates, perturb))
     result.update(times)
     result["floor"] = _floors(times)
@@ -393,6 +403,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="run one part only (default: both)")
     parser.add_argument("--ranks", type=int, nargs="*", default=[],
                         help="more process counts for the sharded run (2 always runs)")
+    parser.add_argument("--compiled", action="store_true",
+                        help="also time fledge's callback with torch_compile=True")
     parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     parser.add_argument("--dist-child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -417,6 +429,7 @@ def main(argv: list[str] | None = None) -> int:
     for size in sizes:
         ours = _run_child(size, "fledge", reps, args.threads)
         trl = _run_child(size, "trl", reps, args.threads)
+        compiled = _run_child(size, "compiled", reps, args.threads) if args.compiled else None
         floor, pbytes = ours["floor"], ours["param_bytes"]
         mib = pbytes / 2**20
         print(f"\n== Qwen2 {ours['params'] / 1e6:.1f}M parameters ({mib:.0f} MiB fp32); "
@@ -430,6 +443,13 @@ def main(argv: list[str] | None = None) -> int:
             a, b, f = ours[kind], trl[kind], floor[kind]
             print(f"{label:<14}{a * 1e3:>10.1f}{b * 1e3:>10.1f}{f * 1e3:>10.1f}"
                   f"{b / a:>11.2f}x{a / f:>13.2f}x")
+        if compiled is not None:
+            print(f"fledge with torch_compile=True (its own process, its own floors; the "
+                  f"first writes compiled its kernels in {compiled['compile_s']:.1f} s):")
+            for kind, label in (("ema", "BEMA (EMA)"), ("ref", "reference"), ("both", "both")):
+                a, b, f = compiled[kind], trl[kind], compiled["floor"][kind]
+                print(f"{label:<14}{a * 1e3:>10.1f}{b * 1e3:>10.1f}{f * 1e3:>10.1f}"
+                      f"{b / a:>11.2f}x{a / f:>13.2f}x")
         copied = trl["copied_bytes"]
         trl_copy_floor = trl["floor_copy"] * copied / trl["param_bytes"]
         print(f"TRL's reference update copies weights its EMA update already computed into "

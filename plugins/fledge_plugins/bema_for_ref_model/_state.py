@@ -16,12 +16,19 @@ place calls (``lerp_``, ``sub``, ``add``); a group of packed small tensors, ``to
 calls. Every buffer is then read from (and written to) main memory once per update, instead
 of once per operation. The EMA update alone keeps nothing in cache between operations, so it
 is one multi-tensor ``lerp_`` over whole tensors.
+
+With ``fused=True`` a write of the reference is instead one ``torch.compile``-d function over
+every plain tensor (its parameter, EMA, θ₀ and single target of one dtype and device): the
+compiler fuses each tensor's EMA update and BEMA write into one loop that reads θ, θ₀ and
+the EMA once and writes the EMA and the target once, with one call for all of them. Other
+tensors (16-bit parameters with a float32 EMA, several targets) keep the segment path.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 
@@ -46,6 +53,41 @@ def ema_dtype(param_dtype: torch.dtype) -> torch.dtype:
 def _flat(tensor: Tensor) -> Tensor:
     # Non-contiguous tensors stay whole: a flat view of them does not exist.
     return tensor.view(-1) if tensor.is_contiguous() else tensor
+
+
+def _fused_both(thetas, emas, theta0s, outs, beta, alpha):
+    # The eager path's formulas: lerp, then EMA + α·(θ − θ₀).
+    for theta, ema, theta0, out in zip(thetas, emas, theta0s, outs, strict=True):
+        new = ema + beta * (theta - ema)
+        ema.copy_(new)
+        out.copy_(new + alpha * (theta - theta0))
+
+
+def _fused_write(thetas, emas, theta0s, outs, alpha):
+    for theta, ema, theta0, out in zip(thetas, emas, theta0s, outs, strict=True):
+        out.copy_(ema + alpha * (theta - theta0))
+
+
+class _Compiled:
+    """The two fused kernels, compiled on first use (shapes fixed: one compilation a model)."""
+
+    def __init__(self) -> None:
+        self._kernels: dict[str, Any] = {}
+
+    def __call__(self, name: str, *args: Any) -> None:
+        kernel = self._kernels.get(name)
+        if kernel is None:
+            function = {"both": _fused_both, "write": _fused_write}[name]
+            kernel = self._kernels[name] = torch.compile(function, dynamic=False, fullgraph=True)
+        try:
+            kernel(*args)
+        except Exception as exc:  # the compiler's own failure, named for the user
+            raise RuntimeError(
+                f"BEMACallback(torch_compile=True): torch.compile could not build or run the "
+                f"fused BEMA update ({type(exc).__name__}: {str(exc).strip().splitlines()[0]}); "
+                f"on the CPU it needs a C++ compiler, on a GPU Triton. Pass "
+                f"torch_compile=False to use the eager update"
+            ) from exc
 
 
 @dataclass
@@ -81,6 +123,7 @@ class BEMAState:
             every name the tensor has in the model (tied weights have several).
         device: where the buffers live; ``None`` keeps each beside its parameter.
         chunk_numel: the segment size; ``None`` picks one for the buffers' device.
+        fused: write the reference through the compiled kernels (see the module docstring).
     """
 
     def __init__(
@@ -88,6 +131,7 @@ class BEMAState:
         tensors: Sequence[tuple[tuple[str, ...], Tensor]],
         device: str | torch.device | None = "cpu",
         chunk_numel: int | None = None,
+        fused: bool = False,
     ) -> None:
         self.device = None if device is None else torch.device(device)
         self.tracked: list[Tracked] = []
@@ -101,6 +145,9 @@ class BEMAState:
                 ema.copy_(theta0)
                 self.tracked.append(Tracked(tuple(names), param, theta0, ema))
         self.chunk_numel = chunk_numel
+        self.fused = fused
+        self._compiled = _Compiled() if fused else None
+        self._plain: dict[torch.device, tuple[list[Tensor], ...]] = {}
         self.frozen: list[tuple[Tensor, list[Tensor]]] = []
         self._groups: list[_Group] | None = None
         self._ema_lists: list[tuple[list[Tensor], list[Tensor]]] = []
@@ -140,6 +187,8 @@ class BEMAState:
         # the EMA once and writes the EMA once): one multi-tensor lerp over whole tensors
         # per (dtype, device) does it, and only staged tensors go through segments.
         lerp_lists: dict[tuple, tuple[list[Tensor], list[Tensor]]] = {}
+        # fused: θ, EMA, θ₀ and target lists by device (one compiled call each)
+        plain: dict[torch.device, tuple[list[Tensor], ...]] = {}
         for tracked in self.tracked:
             chunk = self.chunk_numel or _CHUNK_NUMEL.get(tracked.ema.device.type, 1 << 16)
             live, ema, theta0 = _flat(local(tracked.param).detach()), _flat(tracked.ema), _flat(
@@ -159,6 +208,14 @@ class BEMAState:
                 live.dtype, live.device, ema.dtype, ema.device, theta0.dtype,
                 tuple((t.dtype, t.device) for t in targets), direct, staged,
             )
+            if self.fused and direct and not staged and theta0.dtype == ema.dtype:
+                # Detached: the compiler refuses to write through a view of a parameter
+                # made under no_grad (the target's flat view); the storage is the same.
+                out = _flat(local(tracked.targets[0]).detach())
+                lists = plain.setdefault(ema.device, ([], [], [], []))
+                for bucket, tensor in zip(lists, (live, ema, theta0, out), strict=True):
+                    bucket.append(tensor)
+                continue
             whole = live.dim() != 1  # a non-contiguous tensor: one segment
             bounds = [(0, live.numel())] if whole else [
                 (a, min(a + chunk, live.numel())) for a in range(0, live.numel(), chunk)
@@ -198,6 +255,7 @@ class BEMAState:
                     views.append(buf[offset : offset + e.numel()].view_as(e))
                     offset += e.numel()
         self._groups = groups
+        self._plain = plain
         self._ema_lists = list(lerp_lists.values())
         self._staged_groups = [g for g in groups if g.stage is not None]
         # Single slices written straight into their one target (the common case): their
@@ -238,6 +296,8 @@ class BEMAState:
                 torch._foreach_lerp_(ema, live, beta)
             groups = self._staged_groups
         else:
+            for device, lists in self._plain.items():
+                self._fused(device, lists, beta, alpha)
             # One slice at a time, every operation while it is in cache: θ and the EMA are
             # read once from memory, θ₀ once, the target written once.
             for ema, live, theta0, out in self._slices:
@@ -261,6 +321,16 @@ class BEMAState:
                         torch._foreach_copy_(target, g.scratch)
         if alpha is not None:
             self._copy_frozen()
+
+    def _fused(self, device: torch.device, lists: tuple[list[Tensor], ...], beta: float | None,
+               alpha: float) -> None:
+        # 0-d tensors: new coefficients every step without a recompilation.
+        a = torch.tensor(alpha, dtype=torch.float64, device=device)
+        if beta is None:
+            self._compiled("write", *lists, a)
+        else:
+            self._compiled("both", *lists, torch.tensor(beta, dtype=torch.float64, device=device),
+                           a)
 
     @torch.no_grad()
     def _copy_frozen(self) -> None:

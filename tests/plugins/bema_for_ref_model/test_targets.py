@@ -162,6 +162,7 @@ def test_no_reference_needed_without_update_ref_model():
         (dict(lag=0, multiplier=0), "lag and multiplier are both 0"),
         (dict(update_ref_model="yes"), "update_ref_model must be True or False"),
         (dict(step_convention="authors"), "step_convention must be 'trl'"),
+        (dict(torch_compile="yes"), "torch_compile must be True or False, got 'yes'"),
     ],
 )
 def test_bad_arguments_are_named(kwargs, message):

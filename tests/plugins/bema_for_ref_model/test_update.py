@@ -64,14 +64,21 @@ def _trainable(model):
     return {n: p.detach() for n, p in model.named_parameters() if p.requires_grad}
 
 
-@pytest.mark.parametrize("chunk", [None, 97], ids=["default-chunks", "small-chunks"])
+@pytest.mark.parametrize("chunk", [
+    pytest.param(None, id="default-chunks"),
+    pytest.param(97, id="small-chunks"),
+    # one compilation a process (the tiny model's shapes), then the fused kernels
+    pytest.param("compiled", id="torch-compile", marks=pytest.mark.slow),
+])
 @pytest.mark.parametrize("name", sorted(SETTINGS))
 def test_reference_model_follows_the_formula_step_by_step(name, chunk, plain_bema):
     settings = SETTINGS[name]
     model = tiny_model(0)
     ref_model = copy.deepcopy(model)
     initial = {n: p.detach().clone() for n, p in ref_model.named_parameters()}
-    callback = BEMACallback(**settings)
+    callback = BEMACallback(**settings, torch_compile=chunk == "compiled")
+    if chunk == "compiled":
+        chunk = None
     plain = plain_bema(_trainable(model), **settings)
     writes = []
 
@@ -215,3 +222,35 @@ def test_buffers_on_the_parameters_device_with_device_none(plain_bema):
     callback.on_train_begin(SimpleNamespace(output_dir="x"), _state(0), TrainerControl(),
                             model=model)
     assert all(t.ema.device == t.param.device for t in callback.state.tracked)
+
+
+@pytest.mark.slow
+def test_torch_compile_without_a_compiler_says_so(tmp_path):
+    """No silent fallback: a fused update that cannot be built is an error naming the way out."""
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import torch\n"
+        "from fledge.testing import tiny_model\n"
+        "from fledge_plugins.bema_for_ref_model.api import BEMACallback\n"
+        "from transformers import TrainerControl, TrainerState\n"
+        "from types import SimpleNamespace\n"
+        "model, ref = tiny_model(0), tiny_model(1)\n"
+        "cb = BEMACallback(update_freq=1, update_ref_model=True, ref_model_update_freq=1,\n"
+        "                  torch_compile=True)\n"
+        "args, state = SimpleNamespace(output_dir='unused'), TrainerState()\n"
+        "cb.on_train_begin(args, state, TrainerControl(), model=model, ref_model=ref)\n"
+        "state.global_step = 1\n"
+        "cb.on_step_end(args, state, TrainerControl(), model=model, ref_model=ref)\n"
+    )
+    env = {**os.environ, "CXX": str(tmp_path / "no-such-compiler"),
+           "TORCHINDUCTOR_CACHE_DIR": str(tmp_path / "cache")}  # nothing compiled to reuse
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env=env, timeout=300)
+    assert done.returncode == 1
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("RuntimeError: BEMACallback(torch_compile=True): torch.compile could "
+                           "not build or run the fused BEMA update"), last
+    assert "no-such-compiler" in last and "Pass torch_compile=False" in last, last
