@@ -64,8 +64,10 @@ class BEMACallback(TrainerCallback):
         torch_compile: write the reference through one ``torch.compile``-d kernel that
             fuses the EMA update and the BEMA write of every tensor (one pass over the
             weights instead of three over each cache-sized slice). The first write compiles
-            it (tens of seconds on a CPU, which needs a C++ compiler; Triton on a GPU);
-            16-bit parameters keep the eager update. Off by default.
+            it (tens of seconds on a CPU, which needs a C++ compiler; Triton on a GPU).
+            It covers the tensors whose buffers are on the parameter's device (all of them
+            on a CPU; on a GPU, with ``device=None``); the others keep the eager update.
+            Off by default.
 
     Raises:
         ValueError: for an invalid argument (named in the message).

@@ -18,10 +18,12 @@ of once per operation. The EMA update alone keeps nothing in cache between opera
 is one multi-tensor ``lerp_`` over whole tensors.
 
 With ``fused=True`` a write of the reference is instead one ``torch.compile``-d function over
-every plain tensor (its parameter, EMA, θ₀ and single target of one dtype and device): the
-compiler fuses each tensor's EMA update and BEMA write into one loop that reads θ, θ₀ and
-the EMA once and writes the EMA and the target once, with one call for all of them. Other
-tensors (16-bit parameters with a float32 EMA, several targets) keep the segment path.
+every tensor whose parameter, EMA, θ₀ and single target are on one device (16-bit weights
+with their float32 EMA included): the compiler fuses each tensor's EMA update and BEMA write
+into one loop that reads θ, θ₀ and the EMA once and writes the EMA and the target once, with
+one call for all of them. Other tensors (buffers on another device than the parameter, as
+with the default ``device="cpu"`` for a model on a GPU, or several targets) keep the
+segment path.
 """
 
 from __future__ import annotations
@@ -56,16 +58,18 @@ def _flat(tensor: Tensor) -> Tensor:
 
 
 def _fused_both(thetas, emas, theta0s, outs, beta, alpha):
-    # The eager path's formulas: lerp, then EMA + α·(θ − θ₀).
+    # The eager path's formulas in the EMA's dtype (float32 for 16-bit weights): lerp, then
+    # EMA + α·(θ − θ₀), rounded to the target's dtype as it is written.
     for theta, ema, theta0, out in zip(thetas, emas, theta0s, outs, strict=True):
+        theta = theta.to(ema.dtype)
         new = ema + beta * (theta - ema)
         ema.copy_(new)
-        out.copy_(new + alpha * (theta - theta0))
+        out.copy_(new + alpha * (theta - theta0.to(ema.dtype)))
 
 
 def _fused_write(thetas, emas, theta0s, outs, alpha):
     for theta, ema, theta0, out in zip(thetas, emas, theta0s, outs, strict=True):
-        out.copy_(ema + alpha * (theta - theta0))
+        out.copy_(ema + alpha * (theta.to(ema.dtype) - theta0.to(ema.dtype)))
 
 
 class _Compiled:
@@ -208,7 +212,9 @@ class BEMAState:
                 live.dtype, live.device, ema.dtype, ema.device, theta0.dtype,
                 tuple((t.dtype, t.device) for t in targets), direct, staged,
             )
-            if self.fused and direct and not staged and theta0.dtype == ema.dtype:
+            if self.fused and len(targets) == 1 and (
+                live.device == ema.device == theta0.device == targets[0].device
+            ):
                 # Detached: the compiler refuses to write through a view of a parameter
                 # made under no_grad (the target's flat view); the storage is the same.
                 out = _flat(local(tracked.targets[0]).detach())

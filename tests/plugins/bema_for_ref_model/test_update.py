@@ -95,6 +95,8 @@ def test_reference_model_follows_the_formula_step_by_step(name, chunk, plain_bem
 
     _drive(callback, model, ref_model, plain, 12, check)
     assert writes, "the reference was never written"
+    if callback.torch_compile:
+        assert fused_tensors(callback) == len(callback.state.tracked)
     # tied weights stay tied in the reference, and hold the BEMA weights
     assert ref_model.lm_head.weight is ref_model.model.embed_tokens.weight
 
@@ -182,12 +184,16 @@ def test_untied_reference_gets_both_tied_names(plain_bema):
     _drive(BEMACallback(**settings), model, ref_model, plain, 3, check)
 
 
+@pytest.mark.parametrize("compiled", [
+    pytest.param(False, id="eager"),
+    pytest.param(True, id="torch-compile", marks=pytest.mark.slow),
+])
 @pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
-def test_16_bit_weights_keep_a_float32_ema(dtype, plain_bema):
+def test_16_bit_weights_keep_a_float32_ema(dtype, compiled, plain_bema):
     model = tiny_model(0, dtype=dtype)
     ref_model = copy.deepcopy(model)
     settings = dict(update_freq=1, lag=100, update_ref_model=True, ref_model_update_freq=1)
-    callback = BEMACallback(**settings)
+    callback = BEMACallback(**settings, torch_compile=compiled)
     plain = plain_bema(_trainable(model), **settings)
 
     def check(step, expected):
@@ -204,6 +210,12 @@ def test_16_bit_weights_keep_a_float32_ema(dtype, plain_bema):
             torch.testing.assert_close(ref[n].double(), value, rtol=2**-7, atol=1e-4)
 
     _drive(callback, model, ref_model, plain, 6, check)
+    if compiled:  # every tensor went through the fused kernels, not the eager segments
+        assert fused_tensors(callback) == len(callback.state.tracked)
+
+
+def fused_tensors(callback) -> int:
+    return sum(len(lists[0]) for lists in callback.state._plain.values())
 
 
 def test_buffers_hold_theta0_and_ema_only():
