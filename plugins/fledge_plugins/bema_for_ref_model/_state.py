@@ -28,6 +28,7 @@ segment path.
 
 from __future__ import annotations
 
+import types
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -73,7 +74,13 @@ def _fused_write(thetas, emas, theta0s, outs, alpha):
 
 
 class _Compiled:
-    """The two fused kernels, compiled on first use (shapes fixed: one compilation a model)."""
+    """The two fused kernels of one state, compiled on first use (shapes fixed: one
+    compilation a model).
+
+    Each state compiles its own copy of the functions: torch.compile keeps its compiled
+    graphs on the function's code object and fails hard (``fullgraph``) after a few shapes,
+    so a process that trains several models in turn would otherwise stop at the ninth.
+    """
 
     def __init__(self) -> None:
         self._kernels: dict[str, Any] = {}
@@ -81,7 +88,9 @@ class _Compiled:
     def __call__(self, name: str, *args: Any) -> None:
         kernel = self._kernels.get(name)
         if kernel is None:
-            function = {"both": _fused_both, "write": _fused_write}[name]
+            source = {"both": _fused_both, "write": _fused_write}[name]
+            function = types.FunctionType(source.__code__.replace(), source.__globals__,
+                                          source.__name__)
             kernel = self._kernels[name] = torch.compile(function, dynamic=False, fullgraph=True)
         try:
             kernel(*args)

@@ -266,3 +266,19 @@ def test_torch_compile_without_a_compiler_says_so(tmp_path):
     assert last.startswith("RuntimeError: BEMACallback(torch_compile=True): torch.compile could "
                            "not build or run the fused BEMA update"), last
     assert "no-such-compiler" in last and "Pass torch_compile=False" in last, last
+
+
+@pytest.mark.slow
+def test_torch_compile_serves_one_model_after_another():
+    """torch.compile fails hard after 8 shapes of one function: each state compiles its own."""
+    from fledge_plugins.bema_for_ref_model._state import BEMAState
+
+    for n in range(1, 11):  # ten models, ten shapes, in one process
+        param = torch.nn.Parameter(torch.arange(n, dtype=torch.float32))
+        target = torch.zeros(n)
+        state = BEMAState([(("w",), param)], fused=True)
+        state.set_targets([[target]])
+        with torch.no_grad():
+            param.add_(1.0)
+        state.step(0.5, 2.0)  # EMA = θ₀ + 0.5; target = EMA + 2·(θ − θ₀) = θ₀ + 2.5
+        torch.testing.assert_close(target, torch.arange(n, dtype=torch.float32) + 2.5)
