@@ -26,12 +26,7 @@ from .checks._protocol import CheckContext, run_checks
 from .checks._recorded import RecordedRun
 from .checks._selection import collect_checks
 from .checks._testrun import run_tests
-from .planning._demote import plan_demotion
-from .planning._include import plan_inclusion
-from .planning._lifecycle import plan_deprecation, plan_retirement
 from .planning._plan import Plan
-from .planning._promotion import plan_promotion
-from .planning._prune import plan_prune
 from .report._cli import report_parser, run_report
 from .repository._config import load_config
 from .repository._features import find_feature, list_features
@@ -236,6 +231,8 @@ def _promote(args: argparse.Namespace, _command: str) -> int:
     repo, config = _open(args)
     progress = _progress(args.quiet)
     info = find_feature(repo, config, args.name)
+    from .planning._promotion import plan_promotion  # LibCST: only where a plan is made
+
     plan = plan_promotion(repo, config, info, progress)
     _print_plan(plan, args)
     output = {"plan": plan.to_dict(), "applied": False}
@@ -330,6 +327,12 @@ def _lifecycle(args: argparse.Namespace, command: str) -> int:
 
 def _plan_lifecycle(repo, config, args: argparse.Namespace, command: str, progress) -> Plan:
     """The plan of lifecycle verb ``command``: every verb but promote itself."""
+    # Imported here: the planners bring LibCST, which check, report and --recover never need.
+    from .planning._demote import plan_demotion
+    from .planning._include import plan_inclusion
+    from .planning._lifecycle import plan_deprecation, plan_retirement
+    from .planning._prune import plan_prune
+
     if command == "deprecate":
         info = find_feature(repo, config, args.name, stage="stable")
         return plan_deprecation(repo, config, info, args.removal, args.replacement, progress)

@@ -22,3 +22,21 @@ def test_every_error_is_a_fledge_error():
     for name in ("ApplyError", "ConfigError", "PlanError", "RefusedError", "UsageError"):
         assert issubclass(getattr(fledge_promote, name), fledge_promote.PromoteError)
     assert issubclass(fledge_promote.PromoteError, fledge.FledgeError)
+
+
+def test_the_command_line_starts_without_the_planners():
+    """`promote check`, `promote report` and `--recover` never import LibCST (half a second
+    of every start): only the planners need it, and they are imported when a plan is made."""
+    import subprocess
+    import sys
+
+    code = ("import sys, fledge_promote, fledge_promote.cli; "
+            "fledge_promote.Repo, fledge_promote.run_checks; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'libcst' "
+            "or m.startswith('fledge_promote.planning._') "
+            "and m != 'fledge_promote.planning._plan'))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+    assert "plan_promotion" in dir(fledge_promote)
+    assert fledge_promote.plan_promotion.__module__ == "fledge_promote.planning._promotion"
