@@ -300,3 +300,15 @@ def test_include_an_installed_distribution(trl_copy, tmp_path):
     assert "trl/experimental/length_reward/__init__.py" in plan["created"]
     assert not any(p.startswith("tests/") for p in plan["created"])  # a wheel ships no tests
     assert "the plugin has no docs page (docs/*.md): none added" in plan["notes"]
+
+
+def test_include_finds_the_environments_ruff_without_path(monkeypatch):
+    """A venv's `promote` run without activating the venv still sorts with that venv's ruff."""
+    import sysconfig
+
+    from fledge_promote.planning._include import find_ruff
+
+    monkeypatch.setenv("PATH", "")
+    found = find_ruff()
+    assert found is not None and Path(found).parent == Path(sysconfig.get_path("scripts"))
+    assert subprocess.run([found, "--version"], capture_output=True).returncode == 0

@@ -16,10 +16,13 @@ Nothing outside the target is changed: the plugin's distribution is named for re
 
 from __future__ import annotations
 
+import os
 import posixpath
 import re
 import shutil
 import subprocess
+import sys
+import sysconfig
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -181,7 +184,7 @@ def plan_inclusion(repo: Repo, config: PromoteConfig, source: str,
                 text = _exported(plan, dest, text, *exports, style)
             if style.header and not licence_header(text):
                 text = style.header + "\n" + text
-            text = _sorted_imports(repo, dest, text)
+            text = _sorted_imports(repo, plan, dest, text)
         record(plan, repo, dest, text)
     plan.facts = {"from": f"{plugin.distribution} ({plugin.root})", "to": new_package,
                   "import path": shown, "since": config.version,
@@ -255,16 +258,36 @@ def _rewritten(repo: Repo, plan: Plan, dest: str, text: str, mapping: DottedMap,
     return text
 
 
-def _sorted_imports(repo: Repo, dest: str, text: str) -> str:
+def _sorted_imports(repo: Repo, plan: Plan, dest: str, text: str) -> str:
     """``text`` with its imports sorted by the target's own ruff configuration (isort's
-    sections, first-party packages, blank lines after imports), when ruff is installed."""
-    ruff = shutil.which("ruff")
+    sections, first-party packages, blank lines after imports); without ruff, or where ruff
+    fails, the text as it is and a note that says so."""
+    ruff = find_ruff()
     if ruff is None:
+        _note_once(plan, f"imports not sorted: ruff was not found beside {sys.executable} nor "
+                         "on PATH (pip install ruff); run `ruff check --select I --fix` on the "
+                         "included files")
         return text
     done = subprocess.run([ruff, "check", "--fix", "--select", "I", "--exit-zero", "--quiet",
                            "--stdin-filename", dest, "-"], input=text, cwd=repo.root,
                           capture_output=True, text=True, timeout=60)
-    return done.stdout if done.returncode == 0 and done.stdout.strip() else text
+    if done.returncode != 0 or not done.stdout.strip():
+        _note_once(plan, f"imports of {dest} not sorted: ruff failed "
+                         f"({(done.stderr.strip().splitlines() or ['no message'])[-1]})")
+        return text
+    return done.stdout
+
+
+def find_ruff() -> str | None:
+    """The ruff of the running environment (beside its Python: a venv that is not activated
+    has it there, not on PATH), else the one on PATH."""
+    beside = Path(sysconfig.get_path("scripts")) / ("ruff.exe" if os.name == "nt" else "ruff")
+    return str(beside) if beside.is_file() else shutil.which("ruff")
+
+
+def _note_once(plan: Plan, note: str) -> None:
+    if note not in plan.notes:
+        plan.notes.append(note)
 
 
 def _target_project(repo: Repo) -> str | None:
