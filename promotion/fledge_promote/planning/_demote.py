@@ -18,7 +18,6 @@ import posixpath
 import re
 from collections.abc import Callable
 
-from libcst.codemod import CodemodContext
 from packaging.version import InvalidVersion, Version
 
 from .._errors import PlanError, UsageError
@@ -328,7 +327,7 @@ def _remove_exports(repo: Repo, config: PromoteConfig, plan: Plan, names: list[s
         text = plan.writes.get(init, repo.read(init))
         if text is None:
             continue
-        result = cm.run_commands(init, text, [cm.RemoveExportsCommand(CodemodContext(), names)])
+        result = cm.run_commands(init, text, [cm.RemoveExportsCommand(names)])
         if result.status == "failed":
             plan.failures.append(f"{init}: {result.reason.strip().splitlines()[-1]}")
         elif result.status == "changed":

@@ -28,8 +28,6 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
-from libcst.codemod import CodemodContext
-
 from fledge import Feature
 from fledge._namespace import FLEDGE_NAMESPACE
 
@@ -245,7 +243,7 @@ def _rewritten(repo: Repo, plan: Plan, dest: str, text: str, mapping: DottedMap,
     target's in strings, and its manifest updated."""
     commands = python_commands(mapping, None, dest.endswith("__init__.py"), text)
     if "Feature(" in text:
-        commands.append(cm.UpdateManifestCommand(CodemodContext(), manifest))
+        commands.append(cm.UpdateManifestCommand(manifest))
     if commands:
         result = cm.run_commands(dest, text, commands)
         if result.status == "failed":
@@ -341,7 +339,7 @@ def _in_tree_exports(plugin: Plugin, new_package: str) -> tuple[str, list[str]] 
 
 def _exported(plan: Plan, dest: str, text: str, submodule: str, names: list[str],
               style) -> str:
-    result = cm.run_commands(dest, text, [cm.AddExportsCommand(CodemodContext(), submodule,
+    result = cm.run_commands(dest, text, [cm.AddExportsCommand(submodule,
                                                                names, style)])
     if result.status == "failed":
         plan.failures.append(f"{dest}: {result.reason.strip().splitlines()[-1]}")

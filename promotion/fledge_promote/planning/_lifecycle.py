@@ -7,7 +7,6 @@ import posixpath
 import re
 from collections.abc import Callable
 
-from libcst.codemod import CodemodContext
 from packaging.version import InvalidVersion, Version
 
 from .._errors import UsageError
@@ -69,7 +68,7 @@ def plan_deprecation(
     if target is None:
         plan.failures.append(f"cannot find the file of module {info.export_module}")
         return plan
-    commands = [cm.AddDeprecationWarningCommand(CodemodContext(), message)]
+    commands = [cm.AddDeprecationWarningCommand(message)]
     result = cm.run_commands(target, repo.read(target) or "", commands)
     if result.status == "changed":
         record(plan, repo, target, result.code)
@@ -81,7 +80,7 @@ def plan_deprecation(
             changes["replacement"] = replacement
         text = plan.writes.get(info.manifest_file, repo.read(info.manifest_file)) or ""
         result = cm.run_commands(info.manifest_file, text,
-                                 [cm.UpdateManifestCommand(CodemodContext(), changes)])
+                                 [cm.UpdateManifestCommand(changes)])
         if result.status == "changed":
             record(plan, repo, info.manifest_file, result.code)
         else:

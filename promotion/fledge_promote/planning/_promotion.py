@@ -6,8 +6,6 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Callable
 
-from libcst.codemod import CodemodContext
-
 from .._errors import PlanError
 from ..repository._config import PromoteConfig, _package_dir
 from ..repository._docs_formats import get_docs_format, remove_notice
@@ -221,7 +219,7 @@ def _exports(repo, config, info, plan, sources: dict[str, list[str]], style) -> 
             text = new_stable_package(config.experimental_package, key, names, style)
             groups = groups[1:]
             record(plan, repo, init, text)
-        commands = [cm.AddExportsCommand(CodemodContext(), key, names, style)
+        commands = [cm.AddExportsCommand(key, names, style)
                     for key, names in groups]
         result = cm.run_commands(init, text, commands)
         if result.status == "failed":

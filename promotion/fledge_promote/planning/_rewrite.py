@@ -8,7 +8,6 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from libcst.codemod import CodemodContext
 from packaging.version import Version
 
 from ..repository._markdown import relative_link, relative_link_target, rewrite_markdown
@@ -34,13 +33,12 @@ def python_commands(mapping: DottedMap, module: str | None, is_package: bool,
     """The rewrites of references to moved modules; none when ``text`` names none of them."""
     if text is not None and not mapping.mentions(text):
         return []
-    context = CodemodContext()
-    commands = [cm.RewriteImportsCommand(context, mapping, module, is_package)]
+    commands = [cm.RewriteImportsCommand(mapping, module, is_package)]
     if text is None or any(f"{q}{old}" in text for old, _ in mapping.rules for q in "\"'"):
-        commands.append(cm.RewriteDottedStringsCommand(context, mapping))
+        commands.append(cm.RewriteDottedStringsCommand(mapping))
     # docstrings name whole dotted paths: without one in the text, that pass finds nothing
     if text is None or any(old in text for old, _ in mapping.rules):
-        commands.append(cm.RewriteDocstringReferencesCommand(context, mapping))
+        commands.append(cm.RewriteDocstringReferencesCommand(mapping))
     return commands
 
 
@@ -92,12 +90,12 @@ def rewrite_moved(
         old_module = repo.module_name(old) or ""
         new_module = module_of(new, new_inits)
         is_package, new_is_package = old.endswith("__init__.py"), new.endswith("__init__.py")
-        commands = [cm.FixRelativeImportsCommand(CodemodContext(), mapping, old_module,
+        commands = [cm.FixRelativeImportsCommand(mapping, old_module,
                                                  new_module, is_package, new_is_package)]
         commands += python_commands(docs_mapping, new_module, new_is_package, text)
-        commands.append(cm.SortRelativeImportsCommand(CodemodContext()))
+        commands.append(cm.SortRelativeImportsCommand())
         if old == manifest_file:
-            commands.append(cm.UpdateManifestCommand(CodemodContext(), changes))
+            commands.append(cm.UpdateManifestCommand(changes))
         result = cm.run_commands(new, text, commands)
         if result.status == "failed":
             plan.failures.append(f"{old}: {result.reason.strip().splitlines()[-1]}")

@@ -1,11 +1,10 @@
 from codemod_helpers import same, transform
-from libcst.codemod import CodemodContext
 
 from fledge_promote.planning.codemods import AddDeprecationWarningCommand
 
 
 def test_warning_goes_after_docstring_and_future_imports_once():
-    command = AddDeprecationWarningCommand(CodemodContext(), "x is deprecated")
+    command = AddDeprecationWarningCommand("x is deprecated")
     once = transform('''
         """Doc."""
         from __future__ import annotations
@@ -21,4 +20,4 @@ def test_warning_goes_after_docstring_and_future_imports_once():
 
         import os
         ''')
-    assert transform(once, AddDeprecationWarningCommand(CodemodContext(), "again")) == once
+    assert transform(once, AddDeprecationWarningCommand("again")) == once

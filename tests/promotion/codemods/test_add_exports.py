@@ -1,12 +1,11 @@
 import pytest
 from codemod_helpers import same, transform
-from libcst.codemod import CodemodContext
 
 from fledge_promote.planning.codemods import AddExportsCommand, run_commands
 
 
 def add(submodule, names):
-    return AddExportsCommand(CodemodContext(), submodule, names)
+    return AddExportsCommand(submodule, names)
 
 
 def test_lazy_import_structure_and_type_checking_block():
@@ -152,7 +151,7 @@ def test_sorted_keys_names_and_imports_stay_sorted_and_multiline_layout_is_kept(
 def test_an_import_that_grows_too_long_is_wrapped():
     from fledge_promote.repository._style import TargetStyle
 
-    narrow = AddExportsCommand(CodemodContext(), "trainer", ["AVeryLongTrainerName"],
+    narrow = AddExportsCommand("trainer", ["AVeryLongTrainerName"],
                                TargetStyle(line_length=40))
     assert transform("""
         _import_structure = {"trainer": ["Alpha", "Beta"]}

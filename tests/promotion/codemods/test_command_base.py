@@ -4,7 +4,6 @@ inherited ones included, and nothing else."""
 import libcst as cst
 import pytest
 from codemod_helpers import transform
-from libcst.codemod import CodemodContext
 
 from fledge_promote.planning.codemods._helpers import PromoteCommand
 
@@ -12,8 +11,8 @@ from fledge_promote.planning.codemods._helpers import PromoteCommand
 class RenameNames(PromoteCommand):
     """Renames every ``old`` name to ``new`` and counts the calls it visits."""
 
-    def __init__(self, context):
-        super().__init__(context)
+    def __init__(self):
+        super().__init__()
         self.calls = 0
 
     def visit_Call(self, node):
@@ -34,10 +33,10 @@ class SkipsClasses(RenameNames):
 
 def test_defined_handlers_run_and_a_false_visit_skips_the_children():
     source = "old(1)\nclass C:\n    x = old(old)\n"
-    command = RenameNames(CodemodContext())
+    command = RenameNames()
     assert transform(source, command) == "new(1)\nclass C:\n    x = new(new)\n"
     assert command.calls == 2
-    skipping = SkipsClasses(CodemodContext())
+    skipping = SkipsClasses()
     # visit_ClassDef returning False skips every child of the class: its calls and names
     assert transform(source, skipping) == "new(1)\nclass C:\n    x = old(old)\n"
     assert skipping.calls == 1

@@ -1,11 +1,10 @@
 from codemod_helpers import MAPPING, same, transform
-from libcst.codemod import CodemodContext
 
 from fledge_promote.planning.codemods import FixRelativeImportsCommand
 
 
 def test_moved_test_climbs_one_level_less():
-    command = FixRelativeImportsCommand(CodemodContext(), MAPPING, "tests.experimental.test_foo",
+    command = FixRelativeImportsCommand(MAPPING, "tests.experimental.test_foo",
                                         "tests.test_foo")
     assert transform("""
         from ..testing_utils import TrlTestCase, require_peft
@@ -17,7 +16,7 @@ def test_moved_test_climbs_one_level_less():
 
 
 def test_moved_package_module_reaches_siblings_and_the_stable_code():
-    command = FixRelativeImportsCommand(CodemodContext(), MAPPING,
+    command = FixRelativeImportsCommand(MAPPING,
                                         "trl.experimental.foo.foo_trainer",
                                         "trl.trainer.foo.foo_trainer")
     assert transform("""
@@ -36,7 +35,7 @@ def test_a_package_init_that_becomes_a_module():
 
     mapping = DottedMap([("pkg.exp.word", "pkg.stable.word"),
                          ("pkg.exp.word.api", "pkg.stable.api")])
-    command = FixRelativeImportsCommand(CodemodContext(), mapping, "pkg.exp.word",
+    command = FixRelativeImportsCommand(mapping, "pkg.exp.word",
                                         "pkg.stable.word", is_package=True, new_is_package=False)
     # pkg/exp/word/__init__.py -> pkg/stable/word.py: ".api" moved beside it, "..base" stays
     assert transform("from .api import count\nfrom ..base import Base\n", command) == (
@@ -47,7 +46,7 @@ def test_relative_imports_are_reexpressed_for_a_flat_move():
     from fledge_promote.planning._paths import DottedMap
 
     mapping = DottedMap([("trl.experimental.kto.kto_config", "trl.trainer.kto_config")])
-    command = FixRelativeImportsCommand(CodemodContext(), mapping,
+    command = FixRelativeImportsCommand(mapping,
                                         "trl.experimental.kto.kto_trainer",
                                         "trl.trainer.kto_trainer")
     assert transform("""

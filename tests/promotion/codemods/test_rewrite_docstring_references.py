@@ -1,11 +1,10 @@
 from codemod_helpers import MAPPING, same, transform
-from libcst.codemod import CodemodContext
 
 from fledge_promote.planning.codemods import RewriteDocstringReferencesCommand
 
 
 def test_doctests_and_cross_references_in_docstrings():
-    command = RewriteDocstringReferencesCommand(CodemodContext(), MAPPING)
+    command = RewriteDocstringReferencesCommand(MAPPING)
     assert transform('''
         """Module: see [`trl.experimental.foo.FooTrainer`]."""
 

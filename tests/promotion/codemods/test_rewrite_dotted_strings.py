@@ -1,11 +1,10 @@
 from codemod_helpers import MAPPING, same, transform
-from libcst.codemod import CodemodContext
 
 from fledge_promote.planning.codemods import RewriteDottedStringsCommand
 
 
 def test_whole_dotted_strings_and_object_references_only():
-    command = RewriteDottedStringsCommand(CodemodContext(), MAPPING)
+    command = RewriteDottedStringsCommand(MAPPING)
     assert transform("""
         patch("trl.experimental.foo.foo_trainer.helper")
         demo = 'trl.experimental.foo.demo:main'

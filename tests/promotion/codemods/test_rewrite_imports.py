@@ -1,11 +1,10 @@
 from codemod_helpers import MAPPING, same, transform
-from libcst.codemod import CodemodContext
 
 from fledge_promote.planning.codemods import RewriteImportsCommand
 
 
 def run(before, module="pkg.user", is_package=False):
-    return transform(before, RewriteImportsCommand(CodemodContext(), MAPPING, module, is_package))
+    return transform(before, RewriteImportsCommand(MAPPING, module, is_package))
 
 
 def test_absolute_imports_keep_comments_and_layout():

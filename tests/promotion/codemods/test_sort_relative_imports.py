@@ -1,11 +1,10 @@
 from codemod_helpers import same, transform
-from libcst.codemod import CodemodContext
 
 from fledge_promote.planning.codemods import SortRelativeImportsCommand
 
 
 def sort():
-    return SortRelativeImportsCommand(CodemodContext())
+    return SortRelativeImportsCommand()
 
 
 def test_imports_that_climb_less_after_a_move_are_put_back_in_order():

@@ -1,11 +1,10 @@
 from codemod_helpers import same, transform
-from libcst.codemod import CodemodContext
 
 from fledge_promote.planning.codemods import UpdateManifestCommand
 
 
 def test_sets_existing_fields_and_appends_new_ones_in_the_same_layout():
-    command = UpdateManifestCommand(CodemodContext(), {
+    command = UpdateManifestCommand({
         "stage": "stable", "stable_path": "pkg.stable", "promoted_in": "0.3.0"})
     assert transform("""
         FEATURE = Feature(
@@ -25,6 +24,6 @@ def test_sets_existing_fields_and_appends_new_ones_in_the_same_layout():
 
 
 def test_one_line_call():
-    command = UpdateManifestCommand(CodemodContext(), {"stage": "deprecated", "removal": "1.0"})
+    command = UpdateManifestCommand({"stage": "deprecated", "removal": "1.0"})
     assert transform('F = fledge.Feature(name="x", summary="s")\n', command) == (
         'F = fledge.Feature(name="x", summary="s", stage="deprecated", removal="1.0")\n')

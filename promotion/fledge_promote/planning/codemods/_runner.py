@@ -11,9 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import libcst as cst
-from libcst.codemod import Codemod, SkipFile
 
-from ._helpers import PromoteCommand
+from ._helpers import PromoteCommand, SkipFile
 
 __all__ = ["CodemodResult", "run_commands"]
 
@@ -35,10 +34,10 @@ class CodemodResult:
     reason: str = ""
 
 
-def run_commands(path: str, source: str, commands: Sequence[Codemod]) -> CodemodResult:
+def run_commands(path: str, source: str, commands: Sequence[PromoteCommand]) -> CodemodResult:
     """Parse ``source`` once and apply ``commands`` in order.
 
-    A command raising :class:`libcst.codemod.SkipFile` is passed over; any other exception
+    A command raising :class:`SkipFile` is passed over; any other exception
     makes the whole file ``failed`` (nothing of it is changed).
     """
     try:
@@ -49,12 +48,9 @@ def run_commands(path: str, source: str, commands: Sequence[Codemod]) -> Codemod
     skipped = []
     for command in commands:
         try:
-            if isinstance(command, PromoteCommand) and not command.get_inherited_dependencies():
-                # no metadata needed: skip LibCST's MetadataWrapper, which deep-copies the
-                # whole tree for every command (half the time on a 1,000-line module)
-                tree = command.transform_module_impl(tree)
-            else:
-                tree = command.transform_module(tree)
+            # No MetadataWrapper (promote's commands need no metadata): it would deep-copy
+            # the whole tree for every command, half the time on a 1,000-line module.
+            tree = command.transform_module(tree)
         except SkipFile as exc:
             skipped.append(f"{type(command).__name__}: {exc}")
         except Exception:  # noqa: BLE001 - the runner reports, the planner decides

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import libcst as cst
-from libcst.codemod import CodemodContext, SkipFile
 
-from ._helpers import PromoteCommand
+from ._helpers import PromoteCommand, SkipFile
 
 __all__ = ["AddDeprecationWarningCommand", "DEPRECATION_MARKER"]
 
@@ -24,8 +23,8 @@ class AddDeprecationWarningCommand(PromoteCommand):
 
     DESCRIPTION = "Add an import-time FutureWarning to a module."
 
-    def __init__(self, context: CodemodContext, message: str) -> None:
-        super().__init__(context)
+    def __init__(self, message: str) -> None:
+        super().__init__()
         self.message = message
 
     def leave_Module(self, original: cst.Module, updated: cst.Module) -> cst.Module:

@@ -7,7 +7,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 import libcst as cst
-from libcst.codemod import CodemodContext
 
 from ...repository._style import TargetStyle, member_key
 from ._helpers import PromoteCommand, dotted_name, string_literal
@@ -42,9 +41,9 @@ class AddExportsCommand(PromoteCommand):
 
     DESCRIPTION = "Export a promoted feature's names from a package __init__."
 
-    def __init__(self, context: CodemodContext, submodule: str, names: Sequence[str],
+    def __init__(self, submodule: str, names: Sequence[str],
                  style: TargetStyle | None = None) -> None:
-        super().__init__(context)
+        super().__init__()
         self.submodule = submodule
         self.names = list(names)
         self.style = style or TargetStyle(line_length=100)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import libcst as cst
-from libcst.codemod import CodemodContext
 
 from .._paths import DottedMap, resolve_relative
 from ._helpers import PromoteCommand, dotted_name, dotted_node
@@ -31,10 +30,10 @@ class FixRelativeImportsCommand(PromoteCommand):
 
     DESCRIPTION = "Fix relative imports inside moved files."
 
-    def __init__(self, context: CodemodContext, mapping: DottedMap, old_module: str,
+    def __init__(self, mapping: DottedMap, old_module: str,
                  new_module: str, is_package: bool = False,
                  new_is_package: bool | None = None) -> None:
-        super().__init__(context)
+        super().__init__()
         self.mapping = mapping
         self.old_module = old_module
         self.new_module = new_module

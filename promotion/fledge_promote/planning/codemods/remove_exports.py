@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 import libcst as cst
-from libcst.codemod import CodemodContext
 
 from ._helpers import PromoteCommand, dotted_name
 
@@ -37,8 +36,8 @@ class RemoveExportsCommand(PromoteCommand):
 
     DESCRIPTION = "Remove a demoted feature's names from a package __init__."
 
-    def __init__(self, context: CodemodContext, names: Iterable[str]) -> None:
-        super().__init__(context)
+    def __init__(self, names: Iterable[str]) -> None:
+        super().__init__()
         self.names = frozenset(names)
         self.removed: set[str] = set()
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import libcst as cst
-from libcst.codemod import CodemodContext
 
 from .._paths import DottedMap
 from ._helpers import PromoteCommand
@@ -24,8 +23,8 @@ class RewriteDocstringReferencesCommand(PromoteCommand):
 
     DESCRIPTION = "Rewrite dotted references in docstrings."
 
-    def __init__(self, context: CodemodContext, mapping: DottedMap) -> None:
-        super().__init__(context)
+    def __init__(self, mapping: DottedMap) -> None:
+        super().__init__()
         self.mapping = mapping
 
     def leave_Module(self, original: cst.Module, updated: cst.Module) -> cst.Module:

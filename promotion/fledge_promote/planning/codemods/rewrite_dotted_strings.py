@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 import libcst as cst
-from libcst.codemod import CodemodContext
 
 from .._paths import DottedMap
 from ._helpers import PromoteCommand
@@ -28,8 +27,8 @@ class RewriteDottedStringsCommand(PromoteCommand):
 
     DESCRIPTION = "Rewrite string literals holding dotted paths of moved modules."
 
-    def __init__(self, context: CodemodContext, mapping: DottedMap) -> None:
-        super().__init__(context)
+    def __init__(self, mapping: DottedMap) -> None:
+        super().__init__()
         self.mapping = mapping
 
     def leave_SimpleString(self, original: cst.SimpleString, updated: cst.SimpleString

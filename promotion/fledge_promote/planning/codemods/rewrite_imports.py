@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import libcst as cst
-from libcst.codemod import CodemodContext
 
 from .._paths import DottedMap, relative_from, resolve_relative
 from ._helpers import PromoteCommand, dotted_name, dotted_node
@@ -44,9 +43,9 @@ class RewriteImportsCommand(PromoteCommand):
 
     DESCRIPTION = "Rewrite imports and dotted references of moved modules."
 
-    def __init__(self, context: CodemodContext, mapping: DottedMap, module: str | None,
+    def __init__(self, mapping: DottedMap, module: str | None,
                  is_package: bool = False) -> None:
-        super().__init__(context)
+        super().__init__()
         self.mapping = mapping
         self.module_name = module
         self.is_package = is_package

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import libcst as cst
-from libcst.codemod import CodemodContext
 
 from ._helpers import PromoteCommand, dotted_name
 
@@ -32,10 +31,7 @@ class SortRelativeImportsCommand(PromoteCommand):
 
     DESCRIPTION = "Re-sort relative imports after a move."
 
-    def __init__(self, context: CodemodContext) -> None:
-        super().__init__(context)
-
-    def transform_module_impl(self, tree: cst.Module) -> cst.Module:
+    def transform_module(self, tree: cst.Module) -> cst.Module:
         return self.leave_Module(tree, tree)  # the module's own statements: no traversal
 
     def leave_Module(self, original: cst.Module, updated: cst.Module) -> cst.Module:

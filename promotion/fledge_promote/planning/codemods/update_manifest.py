@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import libcst as cst
-from libcst.codemod import CodemodContext, SkipFile
 
-from ._helpers import PromoteCommand, string_literal
+from ._helpers import PromoteCommand, SkipFile, string_literal
 
 __all__ = ["UpdateManifestCommand"]
 
@@ -35,8 +34,8 @@ class UpdateManifestCommand(PromoteCommand):
 
     DESCRIPTION = "Update a feature's Feature(...) manifest."
 
-    def __init__(self, context: CodemodContext, changes: dict[str, Any]) -> None:
-        super().__init__(context)
+    def __init__(self, changes: dict[str, Any]) -> None:
+        super().__init__()
         self.changes = changes
         self.found = 0
 
