@@ -68,13 +68,20 @@ def _fused_both(thetas, emas, theta0s, outs, beta, alpha):
         out.copy_(new + alpha * (theta - theta0.to(ema.dtype)))
 
 
+def _fused_ema(thetas, emas, beta):
+    # The EMA update alone of weights in another dtype than their EMA (16-bit ones): the
+    # cast inside the loop, where the eager path would need a float32 copy of each tensor.
+    for theta, ema in zip(thetas, emas, strict=True):
+        ema.copy_(ema + beta * (theta.to(ema.dtype) - ema))
+
+
 def _fused_write(thetas, emas, theta0s, outs, alpha):
     for theta, ema, theta0, out in zip(thetas, emas, theta0s, outs, strict=True):
         out.copy_(ema + alpha * (theta.to(ema.dtype) - theta0.to(ema.dtype)))
 
 
 class _Compiled:
-    """The two fused kernels of one state, compiled on first use (shapes fixed: one
+    """The fused kernels of one state, compiled on first use (shapes fixed: one
     compilation a model).
 
     Each state compiles its own copy of the functions: torch.compile keeps its compiled
@@ -88,7 +95,7 @@ class _Compiled:
     def __call__(self, name: str, *args: Any) -> None:
         kernel = self._kernels.get(name)
         if kernel is None:
-            source = {"both": _fused_both, "write": _fused_write}[name]
+            source = {"both": _fused_both, "write": _fused_write, "ema": _fused_ema}[name]
             function = types.FunctionType(source.__code__.replace(), source.__globals__,
                                           source.__name__)
             kernel = self._kernels[name] = torch.compile(function, dynamic=False, fullgraph=True)
@@ -161,6 +168,7 @@ class BEMAState:
         self.fused = fused
         self._compiled = _Compiled() if fused else None
         self._plain: dict[torch.device, tuple[list[Tensor], ...]] = {}
+        self._plain_ema: dict[torch.device, tuple[list[Tensor], list[Tensor]]] = {}
         self.frozen: list[tuple[Tensor, list[Tensor]]] = []
         self._groups: list[_Group] | None = None
         self._ema_lists: list[tuple[list[Tensor], list[Tensor]]] = []
@@ -202,6 +210,7 @@ class BEMAState:
         lerp_lists: dict[tuple, tuple[list[Tensor], list[Tensor]]] = {}
         # fused: θ, EMA, θ₀ and target lists by device (one compiled call each)
         plain: dict[torch.device, tuple[list[Tensor], ...]] = {}
+        plain_ema: dict[torch.device, tuple[list[Tensor], list[Tensor]]] = {}
         for tracked in self.tracked:
             chunk = self.chunk_numel or _CHUNK_NUMEL.get(tracked.ema.device.type, 1 << 16)
             live, ema, theta0 = _flat(local(tracked.param).detach()), _flat(tracked.ema), _flat(
@@ -230,6 +239,10 @@ class BEMAState:
                 lists = plain.setdefault(ema.device, ([], [], [], []))
                 for bucket, tensor in zip(lists, (live, ema, theta0, out), strict=True):
                     bucket.append(tensor)
+                if staged:  # not in the multi-tensor lerp: its EMA-only update is fused too
+                    pair = plain_ema.setdefault(ema.device, ([], []))
+                    pair[0].append(live)
+                    pair[1].append(ema)
                 continue
             whole = live.dim() != 1  # a non-contiguous tensor: one segment
             bounds = [(0, live.numel())] if whole else [
@@ -270,7 +283,7 @@ class BEMAState:
                     views.append(buf[offset : offset + e.numel()].view_as(e))
                     offset += e.numel()
         self._groups = groups
-        self._plain = plain
+        self._plain, self._plain_ema = plain, plain_ema
         self._ema_lists = list(lerp_lists.values())
         self._staged_groups = [g for g in groups if g.stage is not None]
         # Single slices written straight into their one target (the common case): their
@@ -309,6 +322,8 @@ class BEMAState:
         if alpha is None:
             for ema, live in self._ema_lists:
                 torch._foreach_lerp_(ema, live, beta)
+            for device, (lives, emas) in self._plain_ema.items():
+                self._compiled("ema", lives, emas, _scalar(beta, device))
             groups = self._staged_groups
         else:
             for device, lists in self._plain.items():
@@ -339,13 +354,10 @@ class BEMAState:
 
     def _fused(self, device: torch.device, lists: tuple[list[Tensor], ...], beta: float | None,
                alpha: float) -> None:
-        # 0-d tensors: new coefficients every step without a recompilation.
-        a = torch.tensor(alpha, dtype=torch.float64, device=device)
         if beta is None:
-            self._compiled("write", *lists, a)
+            self._compiled("write", *lists, _scalar(alpha, device))
         else:
-            self._compiled("both", *lists, torch.tensor(beta, dtype=torch.float64, device=device),
-                           a)
+            self._compiled("both", *lists, _scalar(beta, device), _scalar(alpha, device))
 
     @torch.no_grad()
     def _copy_frozen(self) -> None:
@@ -430,6 +442,11 @@ class BEMAState:
             t.theta0.numel() * t.theta0.element_size() + t.ema.numel() * t.ema.element_size()
             for t in self.tracked
         )
+
+
+def _scalar(value: float, device: torch.device) -> Tensor:
+    # A 0-d tensor, not a float: new coefficients every step without a recompilation.
+    return torch.tensor(value, dtype=torch.float64, device=device)
 
 
 def _bema_into(
