@@ -391,6 +391,14 @@ def distributed_part(size: str, reps: int, extra_ranks: list[int]) -> None:
               f"{mem['extra_peak']:>11.0f}")
 
 
+def _print_rows(ours: dict, trl: dict) -> None:
+    """One table row per update: our time, TRL's, our floor and the two ratios."""
+    for kind, label in (("ema", "BEMA (EMA)"), ("ref", "reference"), ("both", "both")):
+        a, b, f = ours[kind], trl[kind], ours["floor"][kind]
+        print(f"{label:<14}{a * 1e3:>10.1f}{b * 1e3:>10.1f}{f * 1e3:>10.1f}"
+              f"{b / a:>11.2f}x{a / f:>13.2f}x")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="~10M/30M models, 5 repetitions")
@@ -430,7 +438,7 @@ def main(argv: list[str] | None = None) -> int:
         ours = _run_child(size, "fledge", reps, args.threads)
         trl = _run_child(size, "trl", reps, args.threads)
         compiled = _run_child(size, "compiled", reps, args.threads) if args.compiled else None
-        floor, pbytes = ours["floor"], ours["param_bytes"]
+        pbytes = ours["param_bytes"]
         mib = pbytes / 2**20
         print(f"\n== Qwen2 {ours['params'] / 1e6:.1f}M parameters ({mib:.0f} MiB fp32); "
               f"floors from streaming ops in fledge's process (bytes read + written): "
@@ -439,17 +447,11 @@ def main(argv: list[str] | None = None) -> int:
               f"addcmul {4 * pbytes / ours['floor_addcmul'] / 1e9:.1f} GB/s")
         print(f"{'update':<14}{'fledge ms':>10}{'TRL ms':>10}{'floor ms':>10}"
               f"{'TRL/fledge':>12}{'fledge/floor':>14}")
-        for kind, label in (("ema", "BEMA (EMA)"), ("ref", "reference"), ("both", "both")):
-            a, b, f = ours[kind], trl[kind], floor[kind]
-            print(f"{label:<14}{a * 1e3:>10.1f}{b * 1e3:>10.1f}{f * 1e3:>10.1f}"
-                  f"{b / a:>11.2f}x{a / f:>13.2f}x")
+        _print_rows(ours, trl)
         if compiled is not None:
             print(f"fledge with torch_compile=True (its own process, its own floors; the "
                   f"first writes compiled its kernels in {compiled['compile_s']:.1f} s):")
-            for kind, label in (("ema", "BEMA (EMA)"), ("ref", "reference"), ("both", "both")):
-                a, b, f = compiled[kind], trl[kind], compiled["floor"][kind]
-                print(f"{label:<14}{a * 1e3:>10.1f}{b * 1e3:>10.1f}{f * 1e3:>10.1f}"
-                      f"{b / a:>11.2f}x{a / f:>13.2f}x")
+            _print_rows(compiled, trl)
         copied = trl["copied_bytes"]
         trl_copy_floor = trl["floor_copy"] * copied / trl["param_bytes"]
         print(f"TRL's reference update copies weights its EMA update already computed into "

@@ -166,7 +166,7 @@ class BEMAState:
                 self.tracked.append(Tracked(tuple(names), param, theta0, ema))
         self.chunk_numel = chunk_numel
         self.fused = fused
-        self._compiled = _Compiled() if fused else None
+        self._compiled = _Compiled()  # compiles nothing until a fused write
         self._plain: dict[torch.device, tuple[list[Tensor], ...]] = {}
         self._plain_ema: dict[torch.device, tuple[list[Tensor], list[Tensor]]] = {}
         self.frozen: list[tuple[Tensor, list[Tensor]]] = []
@@ -326,8 +326,11 @@ class BEMAState:
                 self._compiled("ema", lives, emas, _scalar(beta, device))
             groups = self._staged_groups
         else:
-            for device, lists in self._plain.items():
-                self._fused(device, lists, beta, alpha)
+            for device, lists in self._plain.items():  # the fused kernels, one call each
+                if beta is None:
+                    self._compiled("write", *lists, _scalar(alpha, device))
+                else:
+                    self._compiled("both", *lists, _scalar(beta, device), _scalar(alpha, device))
             # One slice at a time, every operation while it is in cache: θ and the EMA are
             # read once from memory, θ₀ once, the target written once.
             for ema, live, theta0, out in self._slices:
@@ -351,13 +354,6 @@ class BEMAState:
                         torch._foreach_copy_(target, g.scratch)
         if alpha is not None:
             self._copy_frozen()
-
-    def _fused(self, device: torch.device, lists: tuple[list[Tensor], ...], beta: float | None,
-               alpha: float) -> None:
-        if beta is None:
-            self._compiled("write", *lists, _scalar(alpha, device))
-        else:
-            self._compiled("both", *lists, _scalar(beta, device), _scalar(alpha, device))
 
     @torch.no_grad()
     def _copy_frozen(self) -> None:

@@ -339,8 +339,7 @@ def _in_tree_exports(plugin: Plugin, new_package: str) -> tuple[str, list[str]] 
 
 def _exported(plan: Plan, dest: str, text: str, submodule: str, names: list[str],
               style) -> str:
-    result = cm.run_commands(dest, text, [cm.AddExportsCommand(submodule,
-                                                               names, style)])
+    result = cm.run_commands(dest, text, [cm.AddExportsCommand(submodule, names, style)])
     if result.status == "failed":
         plan.failures.append(f"{dest}: {result.reason.strip().splitlines()[-1]}")
     return result.code if result.status == "changed" else text

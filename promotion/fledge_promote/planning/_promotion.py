@@ -219,8 +219,7 @@ def _exports(repo, config, info, plan, sources: dict[str, list[str]], style) -> 
             text = new_stable_package(config.experimental_package, key, names, style)
             groups = groups[1:]
             record(plan, repo, init, text)
-        commands = [cm.AddExportsCommand(key, names, style)
-                    for key, names in groups]
+        commands = [cm.AddExportsCommand(key, names, style) for key, names in groups]
         result = cm.run_commands(init, text, commands)
         if result.status == "failed":
             plan.failures.append(f"{init}: {result.reason.strip().splitlines()[-1]}")

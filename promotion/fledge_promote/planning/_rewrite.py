@@ -90,8 +90,8 @@ def rewrite_moved(
         old_module = repo.module_name(old) or ""
         new_module = module_of(new, new_inits)
         is_package, new_is_package = old.endswith("__init__.py"), new.endswith("__init__.py")
-        commands = [cm.FixRelativeImportsCommand(mapping, old_module,
-                                                 new_module, is_package, new_is_package)]
+        commands = [cm.FixRelativeImportsCommand(mapping, old_module, new_module, is_package,
+                                                 new_is_package)]
         commands += python_commands(docs_mapping, new_module, new_is_package, text)
         commands.append(cm.SortRelativeImportsCommand())
         if old == manifest_file:

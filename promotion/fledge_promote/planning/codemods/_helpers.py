@@ -50,18 +50,16 @@ class PromoteCommand(cst.CSTTransformer):
     """Base of promote's codemods: a LibCST transformer, applied to a parsed module by
     :meth:`transform_module` (the runner calls it for each command in turn).
 
-    Not a ``libcst.codemod.CodemodCommand``: importing ``libcst.codemod`` costs about 0.6 s
-    (its matchers), a quarter of a promote command's run, and promote's commands use no
-    codemod context and no metadata. (A ``VisitorBasedCodemodCommand`` would also gather
-    matcher decorators on every construction, about 10 ms each.)
+    Not a ``libcst.codemod.CodemodCommand``: importing ``libcst.codemod`` (its matchers)
+    takes about 0.6 s of every plan, and promote's commands use neither a codemod context
+    nor metadata.
 
-    LibCST's transformer looks up and calls ``visit_<Node>``/``leave_<Node>`` on every node,
-    and ``visit_<Node>_<attribute>``/``leave_<Node>_<attribute>`` on every child attribute,
-    no-op stubs for all but the few node types a command handles (a third of a demotion's
-    time on TRL's 1,950-line ``rloo_trainer.py``). A command here declares its
-    handlers by defining them; the class records which node types it visits and leaves, and
-    attribute handlers are refused at class creation (none is needed, and they would not be
-    called).
+    LibCST's transformer calls ``visit_<Node>``/``leave_<Node>`` on every node and
+    ``visit_<Node>_<attribute>``/``leave_<Node>_<attribute>`` on every child attribute: no-op
+    stubs for all but the few node types a command handles, a third of a demotion's time on
+    TRL's 1,950-line ``rloo_trainer.py``. Here the class records the node types whose
+    handlers it defines and calls only those; attribute handlers are refused when the class
+    is made (they would never be called).
     """
 
     _visits: frozenset[str] = frozenset()

@@ -17,11 +17,8 @@ class AddDeprecationWarningCommand(PromoteCommand):
     docstring and ``from __future__`` imports, so that importing it warns.
 
     Args:
-        context: the LibCST codemod context.
         message: the warning's text.
     """
-
-    DESCRIPTION = "Add an import-time FutureWarning to a module."
 
     def __init__(self, message: str) -> None:
         super().__init__()

@@ -33,13 +33,10 @@ class AddExportsCommand(PromoteCommand):
     that grows past the line length is wrapped one name a line.
 
     Args:
-        context: the LibCST codemod context.
         submodule: the module defining the names, relative to the package (``foo.api``).
         names: the names to export.
         style: the target's style (line length, isort's name order).
     """
-
-    DESCRIPTION = "Export a promoted feature's names from a package __init__."
 
     def __init__(self, submodule: str, names: Sequence[str],
                  style: TargetStyle | None = None) -> None:

@@ -19,7 +19,6 @@ class FixRelativeImportsCommand(PromoteCommand):
     ``from .testing_utils import x`` in ``tests/test_a.py``.
 
     Args:
-        context: the LibCST codemod context.
         mapping: old dotted prefix to new dotted prefix of everything that moves.
         old_module: the file's dotted module name before the move.
         new_module: its dotted module name after.
@@ -27,8 +26,6 @@ class FixRelativeImportsCommand(PromoteCommand):
         new_is_package: whether it is one at its new place (default: ``is_package``); a
             flat promotion turns a feature's ``__init__.py`` into ``<name>.py``.
     """
-
-    DESCRIPTION = "Fix relative imports inside moved files."
 
     def __init__(self, mapping: DottedMap, old_module: str,
                  new_module: str, is_package: bool = False,

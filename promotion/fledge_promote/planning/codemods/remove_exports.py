@@ -30,11 +30,8 @@ class RemoveExportsCommand(PromoteCommand):
     import left without names goes too), and from a literal ``__all__``.
 
     Args:
-        context: the LibCST codemod context.
         names: the names that stop being exported.
     """
-
-    DESCRIPTION = "Remove a demoted feature's names from a package __init__."
 
     def __init__(self, names: Iterable[str]) -> None:
         super().__init__()

@@ -17,11 +17,8 @@ class RewriteDocstringReferencesCommand(PromoteCommand):
     paths are replaced, so prose around them is untouched.
 
     Args:
-        context: the LibCST codemod context.
         mapping: old dotted prefix to new dotted prefix.
     """
-
-    DESCRIPTION = "Rewrite dotted references in docstrings."
 
     def __init__(self, mapping: DottedMap) -> None:
         super().__init__()

@@ -21,11 +21,8 @@ class RewriteDottedStringsCommand(PromoteCommand):
     Other strings are left alone (the planner lists their mentions).
 
     Args:
-        context: the LibCST codemod context.
         mapping: old dotted prefix to new dotted prefix.
     """
-
-    DESCRIPTION = "Rewrite string literals holding dotted paths of moved modules."
 
     def __init__(self, mapping: DottedMap) -> None:
         super().__init__()

@@ -35,13 +35,10 @@ class RewriteImportsCommand(PromoteCommand):
     lazy ``_import_structure`` dictionary, for every module that moved.
 
     Args:
-        context: the LibCST codemod context.
         mapping: old dotted prefix to new dotted prefix.
         module: the dotted name of the file being rewritten (None outside any package).
         is_package: whether the file is a package's ``__init__.py``.
     """
-
-    DESCRIPTION = "Rewrite imports and dotted references of moved modules."
 
     def __init__(self, mapping: DottedMap, module: str | None,
                  is_package: bool = False) -> None:

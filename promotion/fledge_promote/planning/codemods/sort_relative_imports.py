@@ -24,12 +24,7 @@ class SortRelativeImportsCommand(PromoteCommand):
     an import climbs (``from ...data_utils`` becomes ``from ..data_utils``), which can leave
     the run out of order. A run with comments of its own between the statements is left
     alone.
-
-    Args:
-        context: the LibCST codemod context.
     """
-
-    DESCRIPTION = "Re-sort relative imports after a move."
 
     def transform_module(self, tree: cst.Module) -> cst.Module:
         return self.leave_Module(tree, tree)  # the module's own statements: no traversal

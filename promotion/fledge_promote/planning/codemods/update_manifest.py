@@ -28,11 +28,8 @@ class UpdateManifestCommand(PromoteCommand):
     its neighbours. ``None`` removes an argument.
 
     Args:
-        context: the LibCST codemod context.
         changes: field name to new value (str, tuple of str, bool, number or None).
     """
-
-    DESCRIPTION = "Update a feature's Feature(...) manifest."
 
     def __init__(self, changes: dict[str, Any]) -> None:
         super().__init__()
