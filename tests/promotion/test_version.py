@@ -68,3 +68,13 @@ def test_stable_layout_must_be_package_or_flat(tmp_path):
     path.write_text(path.read_text() + 'stable_layout = "nested"\n')
     with pytest.raises(ConfigError, match="'package' or 'flat'"):
         load_config(root)
+
+
+@pytest.mark.parametrize(("version", "release"), [
+    ("0.29.0.dev0", "0.29"), ("0.26.0", "0.26"), ("1.2rc1", "1.2"), ("1.0.0.post1", "1.0"),
+    ("2.1.3", "2.1.3"), ("3", "3"), ("1.4.0+local", "1.4"), ("not a version", "not a version"),
+])
+def test_a_version_being_developed_counts_as_its_release(version, release):
+    from fledge_promote.repository._version import release_of
+
+    assert release_of(version) == release

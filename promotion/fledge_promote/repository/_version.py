@@ -12,7 +12,9 @@ import ast
 from pathlib import Path
 from typing import Any
 
-__all__ = ["find_version"]
+from packaging.version import InvalidVersion, Version
+
+__all__ = ["find_version", "release_of"]
 
 
 def find_version(root: Path, data: dict[str, Any], source_root: str, top_package: str
@@ -59,6 +61,23 @@ def find_version(root: Path, data: dict[str, Any], source_root: str, top_package
     init = root / source_root / top_package / "__init__.py"
     looked.append(f"__version__ in {init.relative_to(root).as_posix()}")
     return _assigned(init, "__version__"), looked
+
+
+def release_of(version: str) -> str:
+    """The release that ``version`` is, or is being developed towards: what users will call it.
+
+    A development, pre- or post-release counts as its release (``0.29.0.dev0`` -> ``0.29``,
+    ``1.2rc1`` -> ``1.2``), trailing zero components drop (``0.29.0`` -> ``0.29``) and a local
+    label goes. Due dates compare and texts print this, so a shim due in 0.29 is due while
+    0.29 is being developed. A string that is not a PEP 440 version comes back unchanged.
+    """
+    try:
+        release = list(Version(version).release)
+    except InvalidVersion:
+        return version
+    while len(release) > 2 and release[-1] == 0:
+        release.pop()
+    return ".".join(str(part) for part in release)
 
 
 def _first_line(path: Path) -> str | None:
