@@ -2,7 +2,8 @@
 
 Every command prints a human table by default and JSON with ``--json``. None of ``list``,
 ``info`` or ``doctor --shallow`` imports a feature's implementation (so no torch).
-``--host NAME`` works on another library's namespace (``fledge hosts`` lists them); without
+``catalogue`` writes the catalogue into a doc-builder page (``--check``: exit 1 when it is
+stale). ``--host NAME`` works on another library's namespace (``fledge hosts`` lists them); without
 it, on fledge's own.
 """
 
@@ -106,6 +107,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the created files as JSON")
     _add_host(p)
     p.set_defaults(run=_cmd_new)
+
+    from . import _catalogue_command
+
+    _catalogue_command.add_parser(sub, _add_host, _cmd_catalogue)
 
     p = sub.add_parser("hosts", help="list the experimental namespaces fledge serves")
     p.add_argument("--json", action="store_true", help="print a JSON array")
@@ -243,6 +248,12 @@ def _cmd_new(args: argparse.Namespace) -> int:
     from ._scaffold import scaffold_command
 
     return scaffold_command(args, _host(args))
+
+
+def _cmd_catalogue(args: argparse.Namespace) -> int:
+    from ._catalogue_command import run
+
+    return run(args, _host(args))
 
 
 def _cmd_hosts(args: argparse.Namespace) -> int:

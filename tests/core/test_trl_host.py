@@ -1,23 +1,19 @@
 """Proof on TRL's real code: ``trl.experimental`` served by fledge.
 
-The installed ``trl`` package (real code, copied from site-packages at test time; nothing of
-TRL is committed) is copied into a temporary folder with its ``*.dist-info``. Its
-``trl/experimental/__init__.py`` is replaced by the file that docs/adopting.md shows, and the
-host is registered the way that page says (an entry point in ``fledge.hosts``). A
-third-party plugin in the ``trl.experimental`` group is pip-installed into a virtual
-environment, and a probe runs there with the copy first on ``sys.path``.
+The installed ``trl`` package is copied and served as docs/adopting.md shows (see
+``tests/trl_served.py``). A third-party plugin in the ``trl.experimental`` group is
+pip-installed into a virtual environment, and a probe runs there with the copy first on
+``sys.path``.
 """
 
 from __future__ import annotations
 
 import ast
-import importlib.util
 import json
-import re
-import shutil
 from pathlib import Path
 
 import pytest
+from trl_served import features_of, served_trl_copy
 from venvs import clean_env, make_venv, pip, run_clean
 
 pytestmark = pytest.mark.slow
@@ -133,13 +129,6 @@ sys.exit(code)
 """
 
 
-def documented_init() -> str:
-    page = (REPO / "docs" / "adopting.md").read_text()
-    found = re.search(r'```python title="trl/experimental/__init__.py"\n(.*?)```', page, re.S)
-    assert found, "docs/adopting.md must show trl/experimental/__init__.py"
-    return found.group(1)
-
-
 def static_exports(init: Path) -> list[str] | None:
     for node in ast.parse(init.read_text()).body:
         if isinstance(node, ast.Assign) and any(
@@ -160,20 +149,7 @@ def trainer_of(init: Path) -> str | None:
 
 @pytest.fixture(scope="module")
 def trl_copy(tmp_path_factory) -> Path:
-    spec = importlib.util.find_spec("trl")
-    if spec is None or not spec.submodule_search_locations:
-        pytest.skip("trl is not installed")
-    source = Path(spec.submodule_search_locations[0])
-    root = tmp_path_factory.mktemp("trl-copy")
-    shutil.copytree(source, root / "trl", ignore=shutil.ignore_patterns("__pycache__"))
-    infos = sorted(source.parent.glob("trl-*.dist-info"))
-    assert infos, f"no trl-*.dist-info beside {source}"
-    shutil.copytree(infos[-1], root / infos[-1].name)
-    # What the adoption page asks of the library: the new __init__ and the registration.
-    (root / "trl" / "experimental" / "__init__.py").write_text(documented_init())
-    with (root / infos[-1].name / "entry_points.txt").open("a") as stream:
-        stream.write("\n[fledge.hosts]\ntrl = trl.experimental:host\n")
-    return root
+    return served_trl_copy(tmp_path_factory.mktemp("trl-copy"))
 
 
 @pytest.fixture(scope="module")
@@ -187,12 +163,6 @@ def venv_python(tmp_path_factory) -> Path:
     python = make_venv(root / "venv")
     pip(python, "install", "-q", "--no-deps", "--no-build-isolation", plugin)
     return python
-
-
-def features_of(copy: Path) -> dict[str, Path]:
-    folder = copy / "trl" / "experimental"
-    return {p.parent.name: p for p in sorted(folder.glob("*/__init__.py"))
-            if not p.parent.name.startswith("_")}
 
 
 def environment(copy: Path) -> dict[str, str]:
