@@ -189,11 +189,13 @@ class MaturityCheck:
 def _builtins() -> list:
     from ._adoption import AdoptionCheck
     from ._api import ApiStableCheck
+    from ._catalogue import CatalogueCheck
     from ._docs import DocsExamplesCheck, DocsPageCheck
 
     return [ManifestCheck(), TestsExistCheck(), TestsPassCheck(), CoverageCheck(),
             DocsPageCheck(), DocsExamplesCheck(), ApiStableCheck(), MaturityCheck(),
-            AdoptionCheck()]
+            AdoptionCheck(),
+            CatalogueCheck()]
 
 
 BUILTIN_CHECKS = _builtins()

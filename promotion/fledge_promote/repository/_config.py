@@ -122,6 +122,10 @@ class PromoteConfig:
         "doc": "`promote report`: the repository's issues as the GitHub CLI exports them "
                "(`gh issue list --state all --limit 10000 --json "
                "number,title,state,labels,createdAt,closedAt,body`); empty: no data."})
+    catalogue_page: str = field(default="", metadata={
+        "doc": "`catalogue`: the doc-builder page whose section `fledge catalogue` writes "
+               "(between `<!-- fledge:catalogue:begin -->` and `...:end -->`); empty: the "
+               "check skips (mkdocs and Sphinx build theirs)."})
     docs_examples_test: str = field(default="", metadata={
         "doc": "With `--junit`: node id of the test that runs a page's examples ({page}: the "
                "page relative to docs_dir); `docs-examples` reads its result instead of "
