@@ -236,7 +236,7 @@ def _blocks(section: str) -> dict[str, str]:
     """Each feature's block of a section, by name; the part before the first under ``""``."""
     marks = list(_FEATURE_HEADING.finditer(section))
     blocks = {"": section[:marks[0].start()] if marks else section}
-    for mark, following in zip(marks, [*marks[1:], None], strict=True):
+    for mark, following in zip(marks, [*marks[1:], None][:len(marks)], strict=True):
         end = following.start() if following else len(section)
         blocks[mark["name"]] = section[mark.start():end].strip()
     return blocks

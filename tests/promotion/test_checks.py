@@ -110,3 +110,114 @@ def test_exit_statuses(trl_repo):
     assert failing.returncode == 1
     result = json.loads(failing.stdout)["features"][0]["results"][0]
     assert result["verdict"] == "fail" and "no test files found" in result["reason"]
+
+
+# -- catalogue ---------------------------------------------------------------------------------
+
+CATALOGUE_LIBRARY = {
+    "pyproject.toml": """
+        [project]
+        name = "catlib"
+        version = "0.3.0"
+
+        [tool.fledge.promote]
+        source_root = "."
+        experimental_package = "catlib.experimental"
+        stable_package = "catlib.stable"
+        export_to = ["catlib.stable"]
+        public_aliases = []
+        manifests = "none"
+        experimental_tests = ["tests/test_{name}.py"]
+        stable_tests = "tests"
+        docs_dir = "docs/source"
+        docs_pages = ["docs/source/{name}.md"]
+        docs_format = "doc-builder"
+        nav_file = "docs/source/_toctree.yml"
+        experimental_section = "Experimental"
+        stable_section = "Stable"
+        changelog = ""
+        python_path = ["."]
+        catalogue_page = "docs/source/experimental.md"
+        """,
+    "catlib/__init__.py": "",
+    "catlib/stable/__init__.py": "",
+    "catlib/experimental/__init__.py": """
+        from fledge import Host
+
+        host = Host("catlib.experimental")
+        __getattr__, __dir__ = host.serve()
+        """,
+    "catlib/experimental/alpha/__init__.py": '"""Alpha does one thing."""\n\n'
+                                             '__all__ = ["Alpha"]\n',
+    "docs/source/_toctree.yml": """
+        - sections:
+          - local: experimental
+            title: Experimental
+          - local: alpha
+            title: Alpha
+          title: Experimental
+        """,
+    "docs/source/experimental.md": "# Experimental\n\n<!-- fledge:catalogue:begin -->\n"
+                                   "<!-- fledge:catalogue:end -->\n",
+    "docs/source/alpha.md": "# Alpha\n",
+    "tests/test_alpha.py": "def test_alpha():\n    pass\n",
+}
+
+
+def _catalogue_verdict(root, name):
+    done = promote(root, "check", name, "--only", "catalogue", "--json", "-q")
+    assert done.returncode in (0, 1), done.stderr
+    return json.loads(done.stdout)["features"][0]["results"][0]
+
+
+def _write_catalogue(root):
+    import subprocess
+    import sys
+
+    return subprocess.run(
+        [sys.executable, "-m", "fledge.cli", "catalogue", "docs/source/experimental.md",
+         "--host", "catlib.experimental"], cwd=root, capture_output=True, text=True,
+        env={**__import__("os").environ, "PYTHONPATH": str(root)}, timeout=120)
+
+
+def test_catalogue_check_fails_until_the_page_lists_the_feature(tmp_path):
+    from promote_helpers import write
+
+    root = tmp_path / "catlib"
+    write(root, CATALOGUE_LIBRARY)
+    result = _catalogue_verdict(root, "alpha")
+    assert result["verdict"] == "fail"
+    assert "missing: alpha" in result["reason"]
+    assert "fledge catalogue docs/source/experimental.md --host catlib.experimental" in (
+        result["fix"])
+    assert result["file"] == "docs/source/experimental.md"
+
+    assert _write_catalogue(root).returncode == 0
+    assert "### alpha[[alpha]]" in (root / "docs/source/experimental.md").read_text()
+    result = _catalogue_verdict(root, "alpha")
+    assert result["verdict"] == "pass", result
+
+    # A new feature: its own check fails, the listed one still passes.
+    write(root, {"catlib/experimental/beta/__init__.py": '"""Beta."""\n__all__ = ["B"]\n',
+                 "tests/test_beta.py": "def test_beta():\n    pass\n"})
+    assert "missing: beta" in _catalogue_verdict(root, "beta")["reason"]
+    assert _catalogue_verdict(root, "alpha")["verdict"] == "pass"
+    # A feature removed while the page still lists it: every feature's check says so.
+    assert _write_catalogue(root).returncode == 0
+    __import__("shutil").rmtree(root / "catlib/experimental/alpha")
+    result = _catalogue_verdict(root, "beta")
+    assert result["verdict"] == "fail" and "stale: alpha" in result["reason"]
+
+
+def test_catalogue_check_skips_without_a_page_and_fails_on_a_missing_one(tmp_path):
+    from fledge_promote import Repo
+    from fledge_promote.checks._catalogue import CatalogueCheck
+
+    info = FeatureInfo("demo", "pkg.demo", "pkg/demo", "experimental", ("x",), "pkg.demo")
+    skipped = CatalogueCheck().run(CheckContext(Repo(tmp_path), PromoteConfig(), info))
+    assert skipped.verdict is Verdict.SKIP and "no catalogue_page" in skipped.reason
+    config = PromoteConfig(catalogue_page="docs/source/overview.md")
+    missing = CatalogueCheck().run(CheckContext(Repo(tmp_path), config, info))
+    assert missing.verdict is Verdict.FAIL
+    assert "docs/source/overview.md does not exist" in missing.reason
+    assert "fledge:catalogue:begin" in missing.fix

@@ -85,8 +85,12 @@ def _checked(context: CheckContext, page: str) -> dict[str, Any]:
             cwd=repo.root, env=subprocess_env(repo, config), capture_output=True, text=True,
             timeout=config.tests_timeout,
         )
-        if done.returncode in (0, 1):
-            _RESULTS[key] = json.loads(done.stdout)
+        try:
+            found = json.loads(done.stdout) if done.returncode in (0, 1) else None
+        except json.JSONDecodeError:
+            found = None
+        if isinstance(found, dict) and isinstance(found.get("problems"), list):
+            _RESULTS[key] = found
         else:
             error = done.stderr.strip().splitlines()
             _RESULTS[key] = {"error": (error[-1] if error else f"exit {done.returncode}")
