@@ -1,4 +1,8 @@
-"""The feature catalogue's pages, rendered from registry records (no mkdocs import here).
+"""The mkdocs writer of the catalogue: its pages, from the content model (no mkdocs import).
+
+The content of each feature comes from `fledge._catalogue_model` (`entry_of`), as for the
+Sphinx and doc-builder writers; this writer adds what only the site shows (distribution,
+requirements, links, evidence, problems).
 
 Every value that comes from a plugin (summary, owners, distribution, links, problem reasons)
 is someone else's text: it is HTML-escaped before it reaches a page, and the pages put it
@@ -11,6 +15,7 @@ import html
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
+from ._catalogue_model import entry_of
 from ._manifest import Stage, field_docs
 from ._readiness import UNKNOWN, Check, Readiness, load_readiness
 from ._records import FIXES, FeatureRecord, Problem, ProblemKind, Status
@@ -120,21 +125,21 @@ def render_index(
     options = "".join(f'<option value="{s}">{s}</option>' for s in ["all", *stages])
     rows = []
     for record in records:
-        feature = record.feature
-        ready = readiness.get(record.name, UNKNOWN)
+        entry = entry_of(record, readiness.get(record.name, UNKNOWN))
+        ready = entry.readiness or UNKNOWN
         status = "" if record.status is Status.OK else (
-            " " + _badge("unknown", record.status.value,
+            " " + _badge("unknown", entry.status,
                          record.problem.reason if record.problem else ""))
         rows.append(
-            f'<tr data-stage="{_e(feature.stage.value)}" data-feature="{_e(record.name)}">'
-            f'<td><a href="{_e(link(record.name))}"><code>{_e(record.name)}</code></a>{status}'
-            f"<br><small>{_e(feature.summary)}</small></td>"
-            f"<td>{_badge(feature.stage.value, feature.stage.value)}</td>"
-            f"<td>{_e(feature.since)}</td>"
-            f"<td>{_e(', '.join(feature.owners) or '-')}</td>"
+            f'<tr data-stage="{_e(entry.stage)}" data-feature="{_e(entry.name)}">'
+            f'<td><a href="{_e(link(entry.name))}"><code>{_e(entry.name)}</code></a>{status}'
+            f"<br><small>{_e(entry.summary)}</small></td>"
+            f"<td>{_badge(entry.stage, entry.stage)}</td>"
+            f"<td>{_e(entry.since)}</td>"
+            f"<td>{_e(', '.join(entry.owners) or '-')}</td>"
             f"<td>{_e(_dist(record))}</td>"
             f"<td>{_badge(ready.state, ready.state, ready.detail)}</td>"
-            f"{_evidence_cells(evidence, record.name)}</tr>"
+            f"{_evidence_cells(evidence, entry.name)}</tr>"
         )
     span = 6 if evidence is None else 6 + len(_EVIDENCE_COLUMNS)
     body = "\n".join(rows) or f'<tr><td colspan="{span}">No features are installed.</td></tr>'
@@ -200,14 +205,14 @@ def render_feature(
         docs_url: the URL of the feature's own docs page in this site, when it has one.
         evidence: its key columns from the last ``promote report``, when one is configured.
     """
-    f = record.feature
+    f, entry = record.feature, entry_of(record, readiness)
     rows: list[tuple[str, str]] = [
-        ("Summary", _e(f.summary)),
-        ("Stage", _badge(f.stage.value, f.stage.value)),
+        ("Summary", _e(entry.summary)),
+        ("Stage", _badge(entry.stage, entry.stage)),
         ("Import path", f"<code>{_e(record.import_path)}</code>"),
         ("Exports", ", ".join(f"<code>{_e(name)}</code>" for name in f.exports)),
-        ("Since", _e(f.since)),
-        ("Owners", _e(", ".join(f.owners) or "-")),
+        ("Since", _e(entry.since)),
+        ("Owners", _e(", ".join(entry.owners) or "-")),
         ("Distribution", f"{_e(_dist(record))} (entry point <code>{_e(record.plugin)}</code>)"),
         ("Status", _e(record.status.value) + (
             f": {_e(record.problem.reason)} (fix: {_e(record.problem.fix)})"
@@ -236,12 +241,11 @@ def render_feature(
         if value:
             rows.append((label, _e(value)))
     table = "\n".join(f"<tr><th>{label}</th><td>{value}</td></tr>" for label, value in rows)
-    usage = f"from {record.import_path} import {', '.join(f.exports)}"
     parts = [
-        f"# {f.name}\n",
+        f"# {entry.name}\n",
         f'<div class="fledge-feature">\n{_STYLE}\n<table>\n{table}\n</table>\n</div>\n',
         "## Usage\n",
-        f"```python\n{usage}\n```\n",
+        f"```python\n{entry.import_line}\n```\n",
         "## Readiness\n",
         _readiness_block(readiness),
         f'<p><a href="{_e(index_url)}">Back to the catalogue</a></p>\n',

@@ -37,7 +37,8 @@ def add_parser(sub: argparse._SubParsersAction,
     p.add_argument("page", help="the Markdown page that holds the markers, e.g. "
                                 "docs/source/experimental_overview.md")
     p.add_argument("--format", default="doc-builder", choices=FORMATS,
-                   help="the docs system (mkdocs and Sphinx build theirs: see docs/catalogue.md)")
+                   help="the docs system (mkdocs and Sphinx sites build their catalogue: see "
+                        "docs/catalogue-in-your-docs.md)")
     p.add_argument("--check", action="store_true",
                    help="change nothing; exit 1 when the section is missing features or stale")
     p.add_argument("--toctree", default=None,

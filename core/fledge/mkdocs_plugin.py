@@ -22,7 +22,6 @@ the manifest's fields and of the problems ``fledge doctor`` reports.
 
 from __future__ import annotations
 
-import importlib.util
 import posixpath
 from pathlib import Path, PurePosixPath
 
@@ -35,6 +34,7 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 
 from . import _catalogue, _report_evidence
+from ._catalogue_model import own_docs_path
 from ._errors import HostNotFoundError
 from ._host import Host
 from ._hosts import find_host
@@ -172,22 +172,14 @@ class CataloguePlugin(BasePlugin[CatalogueConfig]):
         """The site's page for a manifest's ``docs`` path, when the feature is this project's.
 
         A ``docs`` path is relative to the plugin's own repository, so it is looked up here
-        only when the feature's package lives under this ``mkdocs.yml``'s folder; another
-        project's ``docs/index.md`` must not link to ours.
+        only when the feature's package lives under this ``mkdocs.yml``'s folder
+        (`own_docs_path`); another project's ``docs/index.md`` must not link to ours.
         """
-        docs = record.feature.docs
-        if not docs or docs.startswith(("http://", "https://")):
-            return None
-        root = Path(config.config_file_path or ".").parent.resolve()
-        try:
-            spec = importlib.util.find_spec(record.feature.module.partition(".")[0])
-        except (ImportError, ValueError):  # a module without a spec: not found here
-            spec = None
-        where = (spec.submodule_search_locations or [spec.origin]) if spec else []
-        if not any(p and Path(p).resolve().is_relative_to(root) for p in where):
+        found = own_docs_path(record, Path(config.config_file_path or ".").parent)
+        if found is None:
             return None
         try:
-            relative = (root / docs).resolve().relative_to(Path(config.docs_dir).resolve())
+            relative = found.relative_to(Path(config.docs_dir).resolve())
         except ValueError:
             return None
         return files.get_file_from_path(relative.as_posix())
