@@ -70,6 +70,12 @@ def section_for(page: Path, *, toctree: Path | None = None, root: Path | None = 
     if not page.is_file():
         raise CatalogueError(f"page {str(page)!r} does not exist; create it with the lines "
                              "<!-- fledge:catalogue:begin --> and <!-- fledge:catalogue:end -->")
+    root = (root or Path.cwd()).resolve()
+    if not page.resolve().is_relative_to(root):
+        # a page (or a link) from a pull request must not make CI write outside the checkout
+        raise CatalogueError(f"page {str(page)!r} resolves to {page.resolve()}, outside "
+                             f"{root}; run fledge catalogue from the repository root on one of "
+                             "its pages")
     if toctree is None:
         toctree = next((folder / "_toctree.yml" for folder in page.resolve().parents
                         if (folder / "_toctree.yml").is_file()), None)
@@ -85,7 +91,7 @@ def section_for(page: Path, *, toctree: Path | None = None, root: Path | None = 
             raise CatalogueError(f"page pattern {pattern!r} must hold {{name}} and no other "
                                  "placeholder, e.g. '{name}_trainer'")
     return Section(page=page, docs_dir=docs_dir, toctree=read_toctree(Path(toctree)),
-                   root=(root or Path.cwd()).resolve(),
+                   root=root,
                    patterns=tuple(patterns or DEFAULT_PAGE_PATTERNS), command=command)
 
 

@@ -131,6 +131,7 @@ def test_the_command_writes_then_checks(docs: Path, capsys, monkeypatch) -> None
      "readiness file 'missing.json' cannot be read"),
     ("bad-toctree", ["docs/source/guide/overview.md"], "must be a YAML list of sections"),
     ("no-toctree", ["docs/source/guide/overview.md"], "no _toctree.yml in any folder"),
+    ("outside", ["docs/source/guide/link.md"], "outside"),
 ])
 def test_bad_input_is_an_error_that_says_what_to_do(docs: Path, capsys, monkeypatch, setup,
                                                      args, message) -> None:
@@ -141,6 +142,10 @@ def test_bad_input_is_an_error_that_says_what_to_do(docs: Path, capsys, monkeypa
         (docs / "_toctree.yml").write_text("sections: {}\n")
     elif setup == "no-toctree":
         (docs / "_toctree.yml").unlink()
+    elif setup == "outside":  # a page from a pull request, linked to a file outside
+        outside = docs.parents[2] / f"{docs.parents[1].name}-outside.md"
+        outside.write_text(MARKERS)
+        (docs / "guide" / "link.md").symlink_to(outside)
     code, out, err = _cli(*args, capsys=capsys)
     assert code == 2 and out == ""
     assert err.startswith("fledge catalogue: ") and message in err
