@@ -56,6 +56,15 @@ def test_fledge_alone(tmp_path: Path, wheel: Path) -> None:
     run(bin_dir, "fledge", "hosts")
     run(bin_dir, "fledge", "doctor", "--shallow")
     run(bin_dir, "python", "-c", "import fledge.experimental, fledge.testing")
+    # The doc-builder catalogue needs the docs extra's PyYAML: the command says so.
+    source = tmp_path / "hf" / "docs" / "source"
+    source.mkdir(parents=True)
+    (source / "_toctree.yml").write_text("- sections: []\n")
+    (source / "overview.md").write_text("<!-- fledge:catalogue:begin -->\n"
+                                        "<!-- fledge:catalogue:end -->\n")
+    done = run_clean(bin_dir / "fledge", "catalogue", "docs/source/overview.md",
+                     cwd=tmp_path / "hf", check=False)
+    assert done.returncode == 2 and "pip install 'fledge[docs]'" in done.stderr, done.stderr
 
 
 def test_fledge_promote_alone(tmp_path: Path, wheel: Path) -> None:

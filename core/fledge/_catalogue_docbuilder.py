@@ -176,7 +176,9 @@ def render_section(catalogue: Catalogue, where: Section) -> str:
         "rerun the command. -->",
         "<Tip warning={true}>\n\n"
         f"Everything in {_code(catalogue.namespace)} may change or be removed in any release. "
-        "Each feature warns once, when it is first imported.\n\n</Tip>",
+        "Each feature warns once, when it is first imported"
+        + (f"; {_code(catalogue.silence + '=1')} silences every notice."
+           if catalogue.silence else ".") + "\n\n</Tip>",
         f"{len(catalogue.entries)} features." if catalogue.entries
         else "No features are shipped.",
     ]

@@ -59,13 +59,23 @@ class Entry:
 
 @dataclass(frozen=True)
 class Catalogue:
-    """Every feature of one host, sorted by name, and the plugins that did not load."""
+    """Every feature of one host, sorted by name, and the plugins that did not load.
+
+    Attributes:
+        host: the host's name (``trl``).
+        namespace: its namespace (``trl.experimental``).
+        entries: the features.
+        problems: the plugins and features that did not load.
+        with_readiness: whether a readiness report was given (writers add its column).
+        silence: the variable that silences every notice (``TRL_EXPERIMENTAL_SILENCE``).
+    """
 
     host: str
     namespace: str
     entries: tuple[Entry, ...]
     problems: tuple[Problem, ...]
     with_readiness: bool
+    silence: str = ""
 
 
 def entry_of(record: FeatureRecord, readiness: Readiness | None) -> Entry:
@@ -99,7 +109,7 @@ def build_catalogue(host: Host, readiness: Mapping[str, Readiness] | None = None
     entries = tuple(entry_of(r, None if readiness is None else readiness.get(r.name, UNKNOWN))
                     for r in records)
     return Catalogue(host.name, host.namespace, entries, tuple(registry.problems()),
-                     readiness is not None)
+                     readiness is not None, next(iter(host.silence_variables), ""))
 
 
 def is_shipped(host: Host, record: FeatureRecord) -> bool:

@@ -191,3 +191,14 @@ def test_the_sphinx_catalogue_in_chromium(sphinx_site: Path, tmp_path: Path) -> 
         assert "guided" in shown and "sample_stable" not in shown
     finally:
         browser.close()
+
+
+def test_an_unknown_host_fails_the_build_naming_the_option(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "conf.py").write_text('extensions = ["fledge.sphinx_ext"]\n')
+    (docs / "index.rst").write_text("Home\n====\n\n.. fledge-catalogue::\n   :host: nope\n")
+    done = subprocess.run([sys.executable, "-m", "sphinx", "-W", "-q", "-b", "html", str(docs),
+                           str(tmp_path / "html")], capture_output=True, text=True, timeout=300)
+    assert done.returncode != 0
+    assert "fledge-catalogue: option 'host':" in done.stderr and "nope" in done.stderr
