@@ -154,8 +154,9 @@ from typing import TYPE_CHECKING
 {imports}{after}{all_line}
 
 # Type checkers read the first branch: PEP 702 stand-ins with the
-# warning's text. At run time each name is the new one itself, and
-# reading it through this module warns.
+# warning's text. At run time each name is the new one itself; the
+# first read of it here warns (once: `from package import name`
+# reads it twice).
 if TYPE_CHECKING:
 {static}else:
 {moved}
@@ -165,7 +166,8 @@ if TYPE_CHECKING:
 {warning}            FutureWarning,
             stacklevel=2,
         )
-        return getattr(_MOVED[name], name)
+        value = globals()[name] = getattr(_MOVED[name], name)
+        return value
 '''
 
 _DEPRECATED_IMPORT = '''
@@ -240,6 +242,22 @@ def _static(sources: dict[str, list[str]], aliases: dict[str, str],
     return text
 
 
+def _kind(module: str, name: str, texts: dict[str, str], depth: int = 0) -> str | None:
+    """What ``module`` defines ``name`` as, following ``from .sub import name`` (a package's
+    ``__init__`` re-exports what its modules define)."""
+    text = texts.get(module)
+    if text is None or depth > 5:
+        return None
+    found = deprecatable_names(text).get(name)
+    if found:
+        return found
+    sub = init_sources(text)[0].get(name)
+    for candidate in (f"{module}.{sub}", f"{module.rpartition('.')[0]}.{sub}") if sub else ():
+        if candidate in texts:
+            return _kind(candidate, name, texts, depth + 1)
+    return None
+
+
 def _call(indent: str, head: str, args: list[str], tail: str, style: TargetStyle) -> str:
     """``head(args<tail>`` on one line, or one argument a line (with the trailing comma
     that keeps a formatter from joining them) when it does not fit."""
@@ -265,12 +283,13 @@ def shim_source(old: str, new: str, sources: dict[str, list[str]], *, message: s
     """A module for old path ``old`` whose names are those of ``sources``, and warn.
 
     At run time each name is the object at its new place (``is`` holds, ``except`` and
-    ``isinstance`` work as before); reading it through the old path warns once with a
-    FutureWarning, through the module's ``__getattr__``. Type checkers read an ``if
-    TYPE_CHECKING:`` branch instead, where each class and function the new modules define
-    is a PEP 702 ``@deprecated`` stand-in with the warning's text, so mypy and pyright
-    report the old import the way the run time does. Nothing in it runs, so the target
-    needs no ``typing_extensions`` at run time. A shim with no names warns on import.
+    ``isinstance`` work as before); the first read of it through the old path warns with a
+    FutureWarning, from the module's ``__getattr__``, which then binds it. Type checkers
+    read an ``if TYPE_CHECKING:`` branch instead, where each class and function the new
+    modules define is a PEP 702 ``@deprecated`` stand-in with the warning's text, so mypy
+    and pyright report the old import the way the run time does. Nothing in it runs, so
+    the target needs no ``typing_extensions`` at run time. A shim with no names warns on
+    import.
 
     Args:
         old: the old dotted path.
@@ -300,10 +319,8 @@ def shim_source(old: str, new: str, sources: dict[str, list[str]], *, message: s
                                     message=style.string_argument(message))
     listed_sources = {m: list(dict.fromkeys(names)) for m, names in sources.items() if names}
     aliases = _aliases(sorted(listed_sources))
-    kinds = {}
-    for module, listed in listed_sources.items():
-        found = deprecatable_names((texts or {}).get(module, ""))
-        kinds.update({(module, n): found[n] for n in listed if n in found})
+    kinds = {(m, n): kind for m, listed in listed_sources.items() for n in listed
+             if (kind := _kind(m, n, texts or {}))}
     homes = {n: aliases[m] for m, listed in sorted(listed_sources.items()) for n in listed}
     ordered = sorted(homes, key=member_key(style.order_by_type))
     imports = _module_imports(aliases, style)
