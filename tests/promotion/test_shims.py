@@ -199,3 +199,33 @@ def test_mypy_sees_what_a_real_promotion_and_demotion_leave(trl_repo):
         "class trl.trainer.foo.foo_trainer.FooTrainer": demoted}
     assert _deprecations(_mypy(root, "from trl.experimental.foo import FooTrainer\n").stdout
                          ) == {}
+
+
+@pytest.mark.slow
+def test_mypy_sees_what_a_real_deprecation_marks(trl_repo):
+    root = trl_repo
+    assert promote(root, "foo", "--apply", "-q").returncode == 0
+    commit_all(root, "promoted foo")
+    done = promote(root, "deprecate", "foo", "--removal", "0.6.0", "--replacement",
+                   "trl.DPOTrainer", "--apply", "-q")
+    assert done.returncode == 0, done.stdout + done.stderr
+    # the module warns once when imported; the classes themselves are untouched at run time
+    warned = _runtime_warning(root, "from trl.trainer.foo import FooConfig, FooTrainer\n"
+                              "            FooTrainer(FooConfig()).train()")
+    assert warned == ("trl.trainer.foo is deprecated and will be removed in 0.6.0. Use "
+                      "trl.DPOTrainer instead.")
+    checked = _mypy(root, """
+        from trl.trainer.foo.foo_config import FooConfig
+        from trl.trainer.foo.foo_trainer import FooTrainer
+        """)
+    assert _deprecations(checked.stdout) == {
+        "class trl.trainer.foo.foo_config.FooConfig": warned,
+        "class trl.trainer.foo.foo_trainer.FooTrainer": warned}
+    hidden = python(root, """
+        import sys, warnings
+        sys.modules["typing_extensions"] = None
+        warnings.simplefilter("ignore")
+        from trl.trainer.foo import FooTrainer
+        print(FooTrainer().train())
+        """, ".")
+    assert hidden.returncode == 0 and hidden.stdout.strip() == "0.2", hidden.stderr
