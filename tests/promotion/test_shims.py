@@ -221,6 +221,10 @@ def test_mypy_sees_what_a_real_deprecation_marks(trl_repo):
     assert _deprecations(checked.stdout) == {
         "class trl.trainer.foo.foo_config.FooConfig": warned,
         "class trl.trainer.foo.foo_trainer.FooTrainer": warned}
+    marked = ["trl/trainer/foo/foo_config.py", "trl/trainer/foo/foo_trainer.py"]
+    linted = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", *marked],
+                            cwd=root, capture_output=True, text=True)
+    assert linted.returncode == 0, linted.stdout  # no import after code, none unsorted
     hidden = python(root, """
         import sys, warnings
         sys.modules["typing_extensions"] = None

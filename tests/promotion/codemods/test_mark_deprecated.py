@@ -36,8 +36,10 @@ def test_named_classes_and_functions_are_marked_for_type_checkers_once():
 
         import warnings as _warnings  # fledge-promote: deprecated
         _warnings.warn("x is deprecated", FutureWarning, stacklevel=2)  # fledge-promote: deprecated
-        from typing import TYPE_CHECKING  # fledge-promote: deprecated
 
+        import os
+
+        TYPE_CHECKING = False  # fledge-promote: deprecated (checkers read True)
         if TYPE_CHECKING:  # fledge-promote: deprecated (PEP 702, for type checkers)
             import sys
 
@@ -49,8 +51,6 @@ def test_named_classes_and_functions_are_marked_for_type_checkers_once():
 
             def _deprecated(message, *, category=None, stacklevel=1):
                 return lambda thing: thing
-
-        import os
 
 
         @_deprecated(
@@ -82,7 +82,14 @@ def test_named_classes_and_functions_are_marked_for_type_checkers_once():
 def test_an_existing_type_checking_import_is_reused():
     command = MarkDeprecatedCommand("gone", ["f"], TargetStyle())
     after = transform("from typing import TYPE_CHECKING\n\n\ndef f():\n    pass\n", command)
-    assert after.count("import TYPE_CHECKING") == 1 and "@_deprecated(" in after
+    assert "TYPE_CHECKING = False" not in after and "@_deprecated(" in after
+
+
+def test_the_block_follows_the_import_block_with_the_targets_blank_lines():
+    style = TargetStyle(lines_after_imports=2)
+    after = transform("import os\nfrom x import y\n\n\ndef f():\n    pass\n",
+                      MarkDeprecatedCommand("gone", ["f"], style))
+    assert after.startswith("import os\nfrom x import y\n\n\nTYPE_CHECKING = False  #")
 
 
 def test_a_module_without_the_names_is_left_alone():

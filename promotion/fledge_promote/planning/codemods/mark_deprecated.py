@@ -30,22 +30,36 @@ else:
         return lambda thing: thing
 '''
 
+#: Bound when the module does not bind ``TYPE_CHECKING`` itself: mypy and pyright take the
+#: name as true, and no import joins the module's import block (which isort keeps sorted).
+_TYPE_CHECKING_SOURCE = f"TYPE_CHECKING = False  # {DEPRECATION_MARKER} (checkers read True)\n"
 
-def _imports_type_checking(body: Sequence[cst.CSTNode]) -> bool:
+
+def _binds_type_checking(body: Sequence[cst.CSTNode]) -> bool:
     for stmt in body:
-        if isinstance(stmt, cst.SimpleStatementLine):
-            first = stmt.body[0]
-            if (isinstance(first, cst.ImportFrom) and getattr(first.module, "value", None)
-                    == "typing" and not isinstance(first.names, cst.ImportStar)):
-                if any(a.name.value == "TYPE_CHECKING" and a.asname is None
-                       for a in first.names):
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            continue
+        for small in stmt.body:
+            if isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
+                if any(a.asname is None and a.name.value == "TYPE_CHECKING"
+                       for a in small.names):
                     return True
+            elif isinstance(small, cst.Assign) and any(
+                    isinstance(t.target, cst.Name) and t.target.value == "TYPE_CHECKING"
+                    for t in small.targets):
+                return True
     return False
 
 
-def _top(body: list[cst.CSTNode]) -> int:
-    """Where the block goes: after the docstring, ``__future__`` imports and the lines
-    ``AddDeprecationWarningCommand`` added."""
+def _is_import_line(stmt: cst.CSTNode) -> bool:
+    return isinstance(stmt, cst.SimpleStatementLine) and all(
+        isinstance(small, (cst.Import, cst.ImportFrom)) for small in stmt.body)
+
+
+def _after_imports(body: list[cst.CSTNode]) -> int:
+    """Where the block goes: after the docstring, the ``__future__`` imports, the lines
+    ``AddDeprecationWarningCommand`` added and the import block (so no import follows
+    code)."""
     position = 0
     for i, stmt in enumerate(body):
         if not isinstance(stmt, cst.SimpleStatementLine):
@@ -53,11 +67,9 @@ def _top(body: list[cst.CSTNode]) -> int:
         first = stmt.body[0]
         is_docstring = i == 0 and isinstance(first, cst.Expr) and isinstance(
             first.value, (cst.SimpleString, cst.ConcatenatedString))
-        is_future = isinstance(first, cst.ImportFrom) and getattr(
-            first.module, "value", None) == "__future__"
         comment = stmt.trailing_whitespace.comment
         marked = comment is not None and DEPRECATION_MARKER in comment.value
-        if not (is_docstring or is_future or marked):
+        if not (is_docstring or marked or _is_import_line(stmt)):
             break
         position = i + 1
     return position
@@ -98,11 +110,11 @@ class MarkDeprecatedCommand(PromoteCommand):
         if not marked:
             raise SkipFile("defines none of the deprecated names at top level")
         block = list(cst.parse_module(_DECORATOR_SOURCE).body)
-        block[0] = block[0].with_changes(leading_lines=[cst.EmptyLine()])
-        if not _imports_type_checking(body):
-            block.insert(0, cst.parse_statement(
-                f"from typing import TYPE_CHECKING  # {DEPRECATION_MARKER}\n"))
-        position = _top(body)
+        if not _binds_type_checking(body):
+            block.insert(0, cst.parse_statement(_TYPE_CHECKING_SOURCE))
+        position = _after_imports(body)
+        blank = len(self.style.blank_after_imports) if position else 1
+        block[0] = block[0].with_changes(leading_lines=[cst.EmptyLine()] * blank)
         rest = body[position:]
         if rest and not rest[0].leading_lines:
             rest[0] = rest[0].with_changes(leading_lines=[cst.EmptyLine()])
