@@ -220,14 +220,19 @@ def _static(sources: dict[str, list[str]], aliases: dict[str, str],
               if (m, n) in kinds]
     plain = {m: [n for n in names if (m, n) not in kinds] for m, names in sources.items()}
     functions = any(kind == "function" for _, _, kind in marked)
-    typing_names = "from collections.abc import Callable\n    from typing import Any, TypeVar\n"
-    text = "    import sys\n" if marked else ""
-    text += f"    {typing_names}" if functions else ""
-    text += _DEPRECATED_IMPORT if marked else ""
+    text = ""
+    if marked:
+        text += "    import sys\n"
+    if functions:
+        text += "    from collections.abc import Callable\n    from typing import Any, TypeVar\n"
+    if marked:
+        text += _DEPRECATED_IMPORT
     others = "".join(style.from_import(m, names, indent="    ")
                      for m, names in sorted(plain.items()) if names)
-    text += ("\n" if text else "") + others if others else ""
-    text += _SIGNATURE_OF if functions else ""
+    if others:
+        text += ("\n" if text else "") + others
+    if functions:
+        text += _SIGNATURE_OF
     decorator = ("    @deprecated(\n" + style.string_argument(message, indent="        ")
                  + "        category=FutureWarning,\n    )\n")
     for module, name, kind in marked:
@@ -252,8 +257,10 @@ def _kind(module: str, name: str, texts: dict[str, str], depth: int = 0) -> str 
     if found:
         return found
     sub = init_sources(text)[0].get(name)
-    for candidate in (f"{module}.{sub}", f"{module.rpartition('.')[0]}.{sub}") if sub else ():
-        if candidate in texts:
+    if sub is None:
+        return None
+    for candidate in (f"{module}.{sub}", f"{module.rpartition('.')[0]}.{sub}"):
+        if candidate in texts:  # the package's submodule, else the module's sibling
             return _kind(candidate, name, texts, depth + 1)
     return None
 
