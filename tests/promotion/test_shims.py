@@ -137,7 +137,9 @@ def _deprecations(report: str) -> dict[str, str]:
 
 
 @pytest.mark.slow
-def test_mypy_reports_the_shims_classes_and_functions_with_the_warnings_text(tmp_path):
+@pytest.mark.parametrize("version", ["3.10", "3.13"])  # typing_extensions', then warnings'
+def test_mypy_reports_the_shims_classes_and_functions_with_the_warnings_text(tmp_path,
+                                                                            version):
     _package(tmp_path)
     checked = _mypy(tmp_path, """
         from pkg.old import LIMIT, Mode, Trainer, TrainingError, fetch, scale
@@ -145,7 +147,7 @@ def test_mypy_reports_the_shims_classes_and_functions_with_the_warnings_text(tmp
 
         pkg.old.scale("three")
         pkg.old.Box()
-        """)
+        """, "--python-version", version)
     assert _deprecations(checked.stdout) == {
         "class pkg.old.Trainer": MESSAGE, "class pkg.old.TrainingError": MESSAGE,
         "function pkg.old.fetch": MESSAGE, "function pkg.old.scale": MESSAGE}
@@ -154,7 +156,8 @@ def test_mypy_reports_the_shims_classes_and_functions_with_the_warnings_text(tmp
     assert "LIMIT" not in checked.stdout and "Mode" not in checked.stdout
     shim_itself = subprocess.run(
         [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--cache-dir",
-         str(tmp_path / ".mypy_cache"), "pkg"], cwd=tmp_path, capture_output=True, text=True)
+         str(tmp_path / ".mypy_cache"), "--python-version", version, "pkg"], cwd=tmp_path,
+        capture_output=True, text=True)
     assert shim_itself.returncode == 0, shim_itself.stdout
 
 
