@@ -340,6 +340,8 @@ def _shims(repo: Repo, plan: Plan, source: _Source, code_moves: list[tuple[str, 
            new_package: str, versions: tuple[str, str], style: TargetStyle) -> None:
     """A warning shim at every old Python module of the feature."""
     version, removal = versions
+    texts = {source.modules[m]: repo.read(old) or "" for old, _new in code_moves
+             if (m := repo.module_name(old)) in source.modules}
     for old, _new in code_moves:
         module = repo.module_name(old)
         if not old.endswith(".py") or not module:
@@ -355,7 +357,8 @@ def _shims(repo: Repo, plan: Plan, source: _Source, code_moves: list[tuple[str, 
         header = licence_header(repo.read(old) or "") or style.header
         plan.writes[old] = shim_source(module, target, shim_from, message=message,
                                        version=version, removal=removal,
-                                       style=style.with_header(header), action="demoted")
+                                       style=style.with_header(header), action="demoted",
+                                       texts=texts)
         plan.originals.setdefault(old, repo.read(old))
     if code_moves:
         plan.notes.append(f"shims left at the old module paths warn with FutureWarning until "

@@ -3,6 +3,7 @@ gone). Planned like a promotion, applied with the same journal."""
 
 from __future__ import annotations
 
+import ast
 import posixpath
 import re
 from collections.abc import Callable
@@ -15,11 +16,13 @@ from ..repository._docs_formats import get_docs_format
 from ..repository._features import RETIRED_MARKER, FeatureInfo
 from ..repository._links import PAGE_SUFFIXES
 from ..repository._repo import Repo
+from ..repository._style import read_style
 from . import codemods as cm
 from ._plan import Plan
 from ._promotion import _changelog, _verify, collect_mentions
 from ._retire_links import retire_links
 from ._rewrite import record
+from ._shims import init_sources
 
 __all__ = ["plan_deprecation", "plan_retirement", "last_release"]
 
@@ -74,6 +77,7 @@ def plan_deprecation(
         record(plan, repo, target, result.code)
     else:
         plan.notes.append(f"{target}: already warns ({result.reason})")
+    _mark_for_checkers(repo, config, plan, info, target, message)
     if info.manifest is not None and info.manifest_file:
         changes = {"stage": "deprecated", "removal": removal}
         if replacement:
@@ -95,6 +99,48 @@ def plan_deprecation(
                f"FutureWarning and is removed in {removal}.{use}")
     _verify(plan)
     return plan
+
+
+def defined_here(source: str) -> set[str]:
+    """The classes and functions ``source`` defines at top level."""
+    try:
+        body = ast.parse(source).body
+    except SyntaxError:
+        return set()
+    return {n.name for n in body
+            if isinstance(n, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))}
+
+
+def _defining_files(repo: Repo, config: PromoteConfig, info: FeatureInfo, target: str
+                    ) -> dict[str, list[str]]:
+    """The file that defines each export: the export module, or the module its ``from .sub
+    import name`` names."""
+    imported, _ = init_sources(repo.read(target) or "")
+    package = info.export_module if target.endswith("/__init__.py") else \
+        info.export_module.rpartition(".")[0]
+    files: dict[str, list[str]] = {}
+    for name in info.exports:
+        sub = imported.get(name)
+        path = _module_file(repo, config, f"{package}.{sub}") if sub else target
+        files.setdefault(path or target, []).append(name)
+    return files
+
+
+def _mark_for_checkers(repo: Repo, config: PromoteConfig, plan: Plan, info: FeatureInfo,
+                       target: str, message: str) -> None:
+    """PEP 702 ``@deprecated`` on the exported classes and functions, for type checkers."""
+    style = read_style(repo.root)
+    unmarked = []
+    for path, names in sorted(_defining_files(repo, config, info, target).items()):
+        text = plan.writes.get(path, repo.read(path)) or ""
+        result = cm.run_commands(path, text, [cm.MarkDeprecatedCommand(message, names, style)])
+        if result.status == "changed":
+            record(plan, repo, path, result.code)
+        unmarked += [n for n in names if n not in defined_here(text)]
+    if unmarked:
+        plan.notes.append(f"type checkers are not told that {', '.join(unmarked)} "
+                          "is deprecated: PEP 702 marks classes and functions only (the "
+                          "import still warns)")
 
 
 def last_release(repo: Repo, config: PromoteConfig) -> str:

@@ -177,6 +177,8 @@ def _style_for(repo: Repo, config: PromoteConfig, moved: list[str]) -> TargetSty
 def _shims(repo, info, plan, code_moves, mapping, sources, stable_path, version, removal,
            style) -> None:
     init = f"{info.package_dir}/__init__.py"
+    texts = {mapping.map(repo.module_name(old) or "") or "": repo.read(old) or ""
+             for old, _new in code_moves if old.endswith(".py")}
     for old, _new in code_moves:
         if not old.endswith(".py"):
             continue
@@ -193,7 +195,7 @@ def _shims(repo, info, plan, code_moves, mapping, sources, stable_path, version,
         header = licence_header(repo.read(old) or "") or style.header
         plan.writes[old] = shim_source(old_module, target, shim_from, message=message,
                                        version=version, removal=removal,
-                                       style=style.with_header(header))
+                                       style=style.with_header(header), texts=texts)
         plan.originals.setdefault(old, repo.read(old) if (old, old) in code_moves else None)
     plan.notes.append(f"shims left at {info.package_dir}/ warn with FutureWarning until "
                       f"{removal}")
