@@ -40,7 +40,8 @@ class ProblemKind(str, enum.Enum):
 FIXES: dict[ProblemKind, str] = {
     ProblemKind.SYNTAX_ERROR: "fix the syntax error in the plugin module, or uninstall {dist}",
     ProblemKind.IMPORT_ERROR: (
-        "install what the plugin module imports, upgrade {dist}, or uninstall it"
+        "install the module it could not import (the distribution that provides it), "
+        "upgrade {dist}, or uninstall it"
     ),
     ProblemKind.BAD_ENTRY_POINT: (
         "the '{group}' entry point of {dist} must name an importable module "
@@ -66,13 +67,16 @@ FIXES: dict[ProblemKind, str] = {
     ProblemKind.MISSING_REQUIREMENT: "pip install '{requirement}'",
     ProblemKind.UNMET_REQUIREMENT: "pip install '{requirement}'",
     ProblemKind.IMPLEMENTATION_ERROR: (
-        "install what the feature's module imports, or upgrade {dist}"
+        "install the module its implementation could not import, or upgrade {dist}; if it "
+        "raised anything but an ImportError, report it to the maintainers of {dist}"
     ),
     ProblemKind.MISSING_EXPORT: (
         "the feature's manifest lists a name its module does not define: fix 'exports' or "
         "the module, or upgrade {dist}"
     ),
-    ProblemKind.BLOCKED: "remove it from {switch} to load it",
+    ProblemKind.BLOCKED: (
+        "change {switch}: take it out of the block list, or add it to the allow list"
+    ),
 }
 
 
