@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import os
 from collections.abc import Iterable
+from keyword import iskeyword
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +103,10 @@ def read_feature(
     Returns:
         The feature, and None; or, when its ``Feature(...)`` is invalid, a feature built from
         the defaults and the error (the registry marks the feature broken with it).
+
+    Raises:
+        ManifestError: ``name`` itself cannot be a feature's (a keyword, not ASCII, or
+            reserved: `ReservedNameError`); no record can exist for it.
     """
     module = f"{namespace}.{name}"
     try:
@@ -179,7 +184,21 @@ def _defaults(name: str, module: str, tree: ast.Module, namespace: str,
     if not first or len(first) > 200 or not first.isprintable():
         first = f"The {name} feature of {namespace}."
     return {"name": name, "summary": first, "module": module,
-            "exports": tuple(_exports(tree)), "since": version or "0"}
+            "exports": tuple(_exports(tree)), "since": _release(version)}
+
+
+def _release(version: str | None) -> str:
+    """The host's version as a default ``since``; "0" when unknown or not PEP 440 (a
+    package's ``__version__ = "dev"``), which no in-tree feature should pay for."""
+    if version:
+        from packaging.version import InvalidVersion, Version
+
+        try:
+            Version(version)
+        except InvalidVersion:
+            return "0"
+        return version
+    return "0"
 
 
 def _exports(tree: ast.Module) -> list[str]:
@@ -213,4 +232,6 @@ def _assigned(tree: ast.Module, target: str) -> object:
 
 
 def _unique(names: Iterable[str]) -> list[str]:
-    return [n for n in dict.fromkeys(names) if n.isidentifier()]
+    """The names, once each, that can be exports (ASCII identifiers, not keywords)."""
+    return [n for n in dict.fromkeys(names)
+            if n.isidentifier() and n.isascii() and not iskeyword(n)]

@@ -40,8 +40,7 @@ class ProblemKind(str, enum.Enum):
 FIXES: dict[ProblemKind, str] = {
     ProblemKind.SYNTAX_ERROR: "fix the syntax error in the plugin module, or uninstall {dist}",
     ProblemKind.IMPORT_ERROR: (
-        "install the module it could not import (the distribution that provides it), "
-        "upgrade {dist}, or uninstall it"
+        "install what the plugin module imports, upgrade {dist}, or uninstall it"
     ),
     ProblemKind.BAD_ENTRY_POINT: (
         "the '{group}' entry point of {dist} must name an importable module "

@@ -17,7 +17,12 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from ._errors import FeatureNotFoundError, FeatureUnavailableError
+from ._errors import (
+    FeatureNotFoundError,
+    FeatureUnavailableError,
+    ManifestError,
+    ReservedNameError,
+)
 from ._intree import Folder, read_feature
 from ._manifest import Feature
 from ._origins import Origin, VersionCache, find_origins
@@ -25,7 +30,7 @@ from ._output import plugin_output
 from ._plugins import collect_features, describe, load_plugin
 from ._records import FIXES, FeatureRecord, Problem, ProblemKind, Status
 from ._stability import FledgeWarning
-from ._switches import Switches, SwitchIssue, read_silence, warn_once
+from ._switches import Switches, SwitchIssue, silence_issues, warn_once
 
 if TYPE_CHECKING:
     import pluggy
@@ -88,6 +93,7 @@ class Registry:
         self._versions: VersionCache | None = None
         self._folder: Folder | None = None
         self._seen_plugins: set[str] = set()  # entry point and distribution names found
+        self._unnamable: set[str] = set()  # namespace folders whose name is no feature's
         self._taken: frozenset[str] = frozenset()
         #: Above zero while the registry itself imports an in-tree feature (no notice then).
         self.quiet_loads = 0
@@ -173,7 +179,7 @@ class Registry:
         if record is not None:
             return record if record.source == "in-tree" else None
         init = self._tree().package(name)
-        if init is None:
+        if init is None or name in self._unnamable:
             return None
         with self._lock:
             record = self._records.get(name)
@@ -181,8 +187,19 @@ class Registry:
                 record = self._add_in_tree(name, init)
         return record
 
-    def _add_in_tree(self, name: str, init: Path) -> FeatureRecord:
-        feature, error = read_feature(name, init, self.host.namespace, self.host.version)
+    def _add_in_tree(self, name: str, init: Path) -> FeatureRecord | None:
+        try:
+            feature, error = read_feature(name, init, self.host.namespace, self.host.version)
+        except ManifestError as exc:  # the folder's name cannot be a feature's ('class')
+            kind = (ProblemKind.RESERVED_NAME if isinstance(exc, ReservedNameError)
+                    else ProblemKind.INVALID_MANIFEST)
+            self._unnamable.add(name)
+            self._problems.append(self._problem(
+                kind, name, self.host.distribution, self.host.version,
+                f"its folder {init.parent} cannot be a feature: {exc}", name,
+                f"rename the folder (a feature's name is an ASCII identifier that is not "
+                f"{self.host.namespace}'s own), or make it private with a leading '_'", {}))
+            return None
         record = FeatureRecord(feature, name, self.host.distribution, self.host.version,
                                namespace=self.host.namespace, source="in-tree")
         self._records[name] = record
@@ -327,30 +344,16 @@ class Registry:
         read from this registry's environment; ``fledge doctor`` lists them as notes.
         """
         self._ensure_loaded()
-        switches = self.switches
-        issues = list(switches.issues)
-        issues += switches.unmatched(self._seen_plugins, self._records)
         # A blocked plugin's features are unknown: its entry point name stands for them.
-        features = {name.lower() for name in (*self._records, *self._seen_plugins)}
-        for variable in self.host.silence_variables:
-            value = self._environ.get(variable)
-            if value is None:
-                continue
-            _, names, found = read_silence(variable, value)
-            issues += found
-            missing = sorted(n for n in names - features if n.isidentifier())
-            if missing:
-                issues.append(SwitchIssue(
-                    variable, value, f"{', '.join(map(repr, missing))} matches no feature of "
-                    f"{self.host.namespace}, so it silences nothing",
-                    f"check the spelling against `{self.host.command('list')}`, or take it out",
-                ))
-        return issues
+        known = {*self._records, *self._seen_plugins}
+        return [*self.switches.issues, *self.switches.unmatched(self._seen_plugins, known),
+                *silence_issues(self.host.silence_variables, self._environ, known,
+                                self.host.namespace, self.host.command("list"))]
 
     def _discover(self) -> None:
         switches = self.switches
         for name, init in self._tree().packages().items():
-            if name not in self._records:
+            if name not in self._records and name not in self._unnamable:
                 self._add_in_tree(name, init)
         builtin = self.host.builtin
         self._taken = self.host.reserved | self.plain_modules()

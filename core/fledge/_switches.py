@@ -20,7 +20,8 @@ import threading
 import warnings
 from collections.abc import Iterable, Mapping
 
-__all__ = ["SwitchIssue", "Switches", "read_silence", "switch_names", "warn_once"]
+__all__ = ["SwitchIssue", "Switches", "read_silence", "silence_issues", "switch_names",
+           "warn_once"]
 
 #: Values that turn a yes/no switch on, and off (compared lowercased, stripped).
 TRUE_VALUES = ("1", "true", "yes", "on")
@@ -153,6 +154,29 @@ def read_silence(variable: str, value: str | None) -> tuple[bool, frozenset[str]
                                   f"set {variable}=1, or name features as `fledge list` "
                                   "shows them, separated by commas"))
     return False, frozenset(items), issues
+
+
+def silence_issues(variables: Iterable[str], environ: Mapping[str, str],
+                   features: Iterable[str], namespace: str, list_command: str
+                   ) -> list[SwitchIssue]:
+    """What is wrong with the silence ``variables`` set in ``environ``: values outside the
+    accepted ones, and feature names that are none of ``features``."""
+    known = {name.lower() for name in features}
+    issues: list[SwitchIssue] = []
+    for variable in variables:
+        value = environ.get(variable)
+        if value is None:
+            continue
+        _, names, found = read_silence(variable, value)
+        issues += found
+        missing = sorted(n for n in names - known if n.isidentifier())
+        if missing:
+            issues.append(SwitchIssue(
+                variable, value, f"{', '.join(map(repr, missing))} matches no feature of "
+                f"{namespace}, so it silences nothing",
+                f"check the spelling against `{list_command}`, or take it out",
+            ))
+    return issues
 
 
 class Switches:
