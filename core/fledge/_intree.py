@@ -19,11 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from ._errors import ManifestError
-from ._manifest import Feature
+from ._manifest import Feature, field_docs
 
 __all__ = ["Folder", "read_feature"]
 
 _SUFFIXES = (".py", ".pyc", ".so", ".pyd")
+_FIELDS = tuple(field_docs())
 
 
 class Folder:
@@ -111,7 +112,7 @@ def read_feature(
     module = f"{namespace}.{name}"
     try:
         tree = ast.parse(init.read_bytes(), filename=str(init))
-    except (OSError, SyntaxError, ValueError) as exc:
+    except (OSError, SyntaxError, ValueError, RecursionError, MemoryError) as exc:
         tree = ast.Module(body=[], type_ignores=[])
         error: ManifestError | None = ManifestError(
             "module", f"must be a readable Python package ({init} could not be parsed: {exc})",
@@ -167,9 +168,12 @@ def _manifest_call(tree: ast.Module) -> dict[str, Any] | None:
             if keyword.arg is None:
                 raise ManifestError("Feature(...)", "must not unpack '**' arguments",
                                     ast.unparse(keyword.value))
+            if keyword.arg not in _FIELDS:
+                raise ManifestError("Feature(...)", f"takes only the manifest's fields "
+                                    f"({', '.join(_FIELDS)})", keyword.arg)
             try:
                 arguments[keyword.arg] = ast.literal_eval(keyword.value)
-            except ValueError:
+            except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
                 raise ManifestError(
                     keyword.arg, "must be a literal (the manifest is read without importing "
                     "the feature)", ast.unparse(keyword.value)) from None
@@ -183,6 +187,8 @@ def _defaults(name: str, module: str, tree: ast.Module, namespace: str,
     first = next((line.strip() for line in doc.splitlines() if line.strip()), "")
     if not first or len(first) > 200 or not first.isprintable():
         first = f"The {name} feature of {namespace}."
+        if len(first) > 200:  # a long folder name: the summary must still be valid
+            first = first[:197] + "..."
     return {"name": name, "summary": first, "module": module,
             "exports": tuple(_exports(tree)), "since": _release(version)}
 
@@ -226,8 +232,8 @@ def _assigned(tree: ast.Module, target: str) -> object:
         if any(isinstance(t, ast.Name) and t.id == target for t in targets):
             try:
                 return ast.literal_eval(node.value)  # type: ignore[union-attr]
-            except ValueError:
-                return None
+            except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
+                return None  # not a literal ({[1]} is not even a value): no exports from it
     return None
 
 
