@@ -15,7 +15,9 @@ It writes ``<path>/index.md`` (a table of every feature, filterable by stage) an
 ``fledge hosts`` or a namespace's import path; fledge's own by default) in the building
 environment; no feature implementation (and no torch) is imported. In any page,
 ``<!-- fledge:manifest-fields -->`` and ``<!-- fledge:problem-kinds -->`` become tables of
-the manifest's fields and of the problems ``fledge doctor`` reports.
+the manifest's fields and of the problems ``fledge doctor`` reports. A readiness file that
+cannot be read, or whose entries are not of the shape ``promote check`` writes, is a warning
+naming the file and the entry (``mkdocs build --strict`` fails on it).
 
 ``import fledge`` never imports this module, so mkdocs stays a docs-time dependency.
 """

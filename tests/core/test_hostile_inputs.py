@@ -345,10 +345,8 @@ READINESS_FILES = [
 ]
 
 
-@pytest.mark.parametrize(("what", "data", "words"), READINESS_FILES,
-                         ids=[row[0] for row in READINESS_FILES])
-def test_a_readiness_file_of_the_wrong_shape_is_a_warning(tmp_path, fledge_site, what, data,
-                                                          words, caplog):
+def _build_catalogue(tmp_path: Path, fledge_site, data: object, caplog) -> list:
+    """The warnings the catalogue's events log for readiness file ``data``."""
     from mkdocs.config.defaults import MkDocsConfig
     from mkdocs.structure.files import get_files
 
@@ -357,15 +355,32 @@ def test_a_readiness_file_of_the_wrong_shape_is_a_warning(tmp_path, fledge_site,
     fledge_site.install()
     config_file = _catalogue_site(tmp_path, data)
     config = MkDocsConfig(config_file_path=str(config_file))
-    config.load_file(config_file.open())
+    with config_file.open() as text:
+        config.load_file(text)
     assert config.validate() == ([], [])
     config.plugins.on_config(config)
     with caplog.at_level("WARNING", logger="mkdocs.plugins.fledge"):
         config.plugins.on_files(get_files(config), config=config)
-    [record] = caplog.records
+    return caplog.records
+
+
+@pytest.mark.parametrize(("what", "data", "words"), READINESS_FILES,
+                         ids=[row[0] for row in READINESS_FILES])
+def test_a_readiness_file_of_the_wrong_shape_is_a_warning(tmp_path, fledge_site, what, data,
+                                                          words, caplog):
+    [record] = _build_catalogue(tmp_path, fledge_site, data, caplog)
     assert record.levelname == "WARNING"
     assert words in record.getMessage()
     assert "promote-check.json" in record.getMessage()
+
+
+def test_the_shape_promote_check_writes_is_read_without_a_warning(tmp_path, fledge_site,
+                                                                   caplog):
+    data = {"ready": False, "features": [{"feature": "good", "ready": False,
+                                          "verdict": "not ready", "results": [
+                                              {"check": "docs", "verdict": "fail",
+                                               "reason": "no page", "fix": "write one"}]}]}
+    assert _build_catalogue(tmp_path, fledge_site, data, caplog) == []
 
 
 def test_mkdocs_build_strict_fails_on_a_readiness_file_of_the_wrong_shape(tmp_path):
