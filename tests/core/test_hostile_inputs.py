@@ -390,3 +390,16 @@ def test_mkdocs_build_strict_fails_on_a_readiness_file_of_the_wrong_shape(tmp_pa
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 1, done.stdout + done.stderr
     assert "entry 0 has no verdict that can be read" in done.stderr
+
+
+def test_hosts_exits_1_when_a_registered_host_cannot_be_loaded(fledge_site, capsys):
+    fledge_site.add("hostless", {"hostless_mod": "host = 'not a Host'\n"},
+                    entry_points={"hostless": "hostless_mod:host"}, group="fledge.hosts")
+    code, out, _ = run(capsys, "hosts", "--json")
+    rows = {row["name"]: row for row in json.loads(out)}
+    assert code == 1
+    assert rows["hostless"]["error"] == "it names a str, not a fledge.Host"
+    assert rows["fledge"]["error"] is None
+    code, out, err = run(capsys, "list", "--host", "hostless")
+    assert code == 2
+    assert "its entry point 'hostless_mod:host' failed to load" in err
