@@ -10,6 +10,7 @@ A library registers its host in its ``pyproject.toml``::
 from __future__ import annotations
 
 import importlib
+import re
 from dataclasses import dataclass
 
 from ._errors import HostNotFoundError
@@ -20,6 +21,8 @@ __all__ = ["HOSTS_GROUP", "HostEntry", "find_host", "registered_hosts"]
 
 #: The entry point group in which libraries register their hosts.
 HOSTS_GROUP = "fledge.hosts"
+
+_DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
 
 @dataclass(frozen=True)
@@ -89,12 +92,16 @@ def find_host(spec: str | None = None) -> Host:
 
     Raises:
         HostNotFoundError: nothing of that name is registered, and no imported namespace
-            of that path serves a host; the error lists the known names.
+            of that path serves a host (or ``spec`` is no import path at all: it is never
+            imported then); the error lists the known names.
     """
     own = _fledge_host()
     if spec is None or spec in (own.name, own.namespace):
         return own
     eps = _entry_points()
+    if not isinstance(spec, str) or not spec.strip():
+        raise HostNotFoundError(spec, _known(eps), "it is empty; give a name from `fledge "
+                                "hosts` or a dotted import path such as 'trl.experimental'")
     for ep in eps:
         if ep.name == spec:
             entry = _load(ep)
@@ -105,11 +112,17 @@ def find_host(spec: str | None = None) -> Host:
     for host in served_hosts():
         if spec in (host.name, host.namespace):
             return host
+    if not _DOTTED.match(spec):  # '../etc', '.foo': never handed to the import system
+        raise HostNotFoundError(spec, _known(eps), "it is neither a registered name nor a "
+                                "dotted import path such as 'trl.experimental'")
     try:
         with plugin_output():
             module = importlib.import_module(spec)
     except ImportError as exc:
         raise HostNotFoundError(spec, _known(eps), f"importing it failed: {exc}") from None
+    except (Exception, SystemExit) as exc:  # noqa: BLE001 - its own code failed
+        raise HostNotFoundError(spec, _known(eps), f"importing it raised "
+                                f"{type(exc).__name__}: {exc}") from None
     for host in served_hosts():
         if host.namespace == spec:
             return host

@@ -14,15 +14,17 @@ from __future__ import annotations
 import ast
 import os
 from collections.abc import Iterable
+from keyword import iskeyword
 from pathlib import Path
 from typing import Any
 
 from ._errors import ManifestError
-from ._manifest import Feature
+from ._manifest import Feature, field_docs
 
 __all__ = ["Folder", "read_feature"]
 
 _SUFFIXES = (".py", ".pyc", ".so", ".pyd")
+_FIELDS = tuple(field_docs())
 
 
 class Folder:
@@ -102,11 +104,15 @@ def read_feature(
     Returns:
         The feature, and None; or, when its ``Feature(...)`` is invalid, a feature built from
         the defaults and the error (the registry marks the feature broken with it).
+
+    Raises:
+        ManifestError: ``name`` itself cannot be a feature's (a keyword, not ASCII, or
+            reserved: `ReservedNameError`); no record can exist for it.
     """
     module = f"{namespace}.{name}"
     try:
         tree = ast.parse(init.read_bytes(), filename=str(init))
-    except (OSError, SyntaxError, ValueError) as exc:
+    except (OSError, SyntaxError, ValueError, RecursionError, MemoryError) as exc:
         tree = ast.Module(body=[], type_ignores=[])
         error: ManifestError | None = ManifestError(
             "module", f"must be a readable Python package ({init} could not be parsed: {exc})",
@@ -162,9 +168,12 @@ def _manifest_call(tree: ast.Module) -> dict[str, Any] | None:
             if keyword.arg is None:
                 raise ManifestError("Feature(...)", "must not unpack '**' arguments",
                                     ast.unparse(keyword.value))
+            if keyword.arg not in _FIELDS:
+                raise ManifestError("Feature(...)", f"takes only the manifest's fields "
+                                    f"({', '.join(_FIELDS)})", keyword.arg)
             try:
                 arguments[keyword.arg] = ast.literal_eval(keyword.value)
-            except ValueError:
+            except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
                 raise ManifestError(
                     keyword.arg, "must be a literal (the manifest is read without importing "
                     "the feature)", ast.unparse(keyword.value)) from None
@@ -178,8 +187,24 @@ def _defaults(name: str, module: str, tree: ast.Module, namespace: str,
     first = next((line.strip() for line in doc.splitlines() if line.strip()), "")
     if not first or len(first) > 200 or not first.isprintable():
         first = f"The {name} feature of {namespace}."
+        if len(first) > 200:  # a long folder name: the summary must still be valid
+            first = first[:197] + "..."
     return {"name": name, "summary": first, "module": module,
-            "exports": tuple(_exports(tree)), "since": version or "0"}
+            "exports": tuple(_exports(tree)), "since": _release(version)}
+
+
+def _release(version: str | None) -> str:
+    """The host's version as a default ``since``; "0" when unknown or not PEP 440 (a
+    package's ``__version__ = "dev"``), which no in-tree feature should pay for."""
+    if version:
+        from packaging.version import InvalidVersion, Version
+
+        try:
+            Version(version)
+        except InvalidVersion:
+            return "0"
+        return version
+    return "0"
 
 
 def _exports(tree: ast.Module) -> list[str]:
@@ -207,10 +232,12 @@ def _assigned(tree: ast.Module, target: str) -> object:
         if any(isinstance(t, ast.Name) and t.id == target for t in targets):
             try:
                 return ast.literal_eval(node.value)  # type: ignore[union-attr]
-            except ValueError:
-                return None
+            except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
+                return None  # not a literal ({[1]} is not even a value): no exports from it
     return None
 
 
 def _unique(names: Iterable[str]) -> list[str]:
-    return [n for n in dict.fromkeys(names) if n.isidentifier()]
+    """The names, once each, that can be exports (ASCII identifiers, not keywords)."""
+    return [n for n in dict.fromkeys(names)
+            if n.isidentifier() and n.isascii() and not iskeyword(n)]

@@ -53,10 +53,25 @@ def load_plugin(pm: pluggy.PluginManager, origin: Origin, report: Report) -> Any
             f"{describe(exc)}",
         )
         return None
-    except (Exception, SystemExit) as exc:  # noqa: BLE001 - isolate every plugin failure
+    except ManifestError as exc:  # a Feature(...) built when the module is imported
+        kind = (ProblemKind.RESERVED_NAME if isinstance(exc, ReservedNameError)
+                else ProblemKind.INVALID_MANIFEST)
+        report(kind, origin, f"its module {ep.value!r} builds an invalid manifest when "
+               f"imported: {exc.in_plugin(origin.plugin, origin.label)}", feature=exc.feature)
+        return None
+    except ImportError as exc:
         report(
             ProblemKind.IMPORT_ERROR, origin,
             f"its module {ep.value!r} failed to import: {describe(exc)}",
+        )
+        return None
+    except (Exception, SystemExit) as exc:  # noqa: BLE001 - isolate every plugin failure
+        dist = origin.distribution or f"the plugin {origin.plugin!r}"
+        report(
+            ProblemKind.IMPORT_ERROR, origin,
+            f"its module {ep.value!r} raised {describe(exc)} while being imported",
+            fix=f"a bug of {dist} (nothing is missing): upgrade it, report it to its "
+                "maintainers, or uninstall it",
         )
         return None
     if not isinstance(plugin, ModuleType) and not hasattr(plugin, "__dict__"):

@@ -41,19 +41,31 @@ class Readiness:
 UNKNOWN = Readiness("unknown", "no promote check report recorded for it")
 
 
-def load_readiness(path: Path) -> dict[str, Readiness]:
+#: What a reader is told the file should hold, when it holds something else.
+EXPECTED_SHAPE = ('the JSON `promote check --format json` writes: {"features": [{"feature": '
+                  'NAME, "ready": true|false, "results": [...]}, ...]}')
+
+
+def load_readiness(path: Path, skipped: list[str] | None = None) -> dict[str, Readiness]:
     """Read the verdicts of a ``promote check --format json`` output file.
 
     The file is read defensively: a list of per-feature objects (``{"feature", "ready",
     "results": [{"check", "verdict", "reason", "fix"}]}`` or similar), one such object, an
     object mapping names to verdicts, or an object holding a list or mapping under
     ``features``, ``reports``, ``results`` or ``verdicts``.
-    Entries it cannot make sense of are left out (their features show ``unknown``).
+    Entries it cannot make sense of are left out (their features show ``unknown``), each
+    with the reason appended to ``skipped``, so that the caller can say so.
+
+    Args:
+        path: the file.
+        skipped: when given, receives one sentence per entry left out (and one when the
+            file holds no verdict at all).
 
     Raises:
         OSError: the file cannot be read.
         ValueError: it is not JSON, or holds neither a list nor an object.
     """
+    skipped = [] if skipped is None else skipped
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
@@ -61,22 +73,42 @@ def load_readiness(path: Path) -> dict[str, Readiness]:
     if isinstance(data, dict) and isinstance(data.get("feature"), str):
         data = [data]  # one feature's report
     for key in ("features", "reports", "results", "verdicts"):
-        if isinstance(data, dict) and isinstance(data.get(key), (list, dict)):
+        if isinstance(data, dict) and key in data:
+            if not isinstance(data[key], (list, dict)):
+                raise ValueError(f"its {key!r} is a JSON {_json_type(data[key])}, not a list "
+                                 f"of per-feature objects; expected {EXPECTED_SHAPE}")
             data = data[key]
             break
     if isinstance(data, list):
-        pairs = [(_entry_name(item), item) for item in data if isinstance(item, dict)]
+        pairs = []
+        for number, item in enumerate(data):
+            if isinstance(item, dict):
+                pairs.append((_entry_name(item), item, f"entry {number}"))
+            else:
+                skipped.append(f"entry {number} is a JSON {_json_type(item)}, not an object")
     elif isinstance(data, dict):
-        pairs = list(data.items())
+        pairs = [(name, verdict, f"entry {name!r}") for name, verdict in data.items()]
     else:
         raise ValueError(f"it holds a JSON {type(data).__name__}, not a list or an object")
     found: dict[str, Readiness] = {}
-    for name, verdict in pairs:
-        if isinstance(name, str) and name:
-            readiness = _readiness(verdict)
-            if readiness is not None:
-                found[name] = readiness
+    for name, verdict, where in pairs:
+        if not isinstance(name, str) or not name:
+            skipped.append(f"{where} names no feature (no 'feature' or 'name' string)")
+            continue
+        readiness = _readiness(verdict)
+        if readiness is None:
+            skipped.append(f"{where} has no verdict that can be read (a 'ready' true/false, "
+                           "a 'verdict' such as 'pass', or a 'checks' list)")
+        else:
+            found[name] = readiness
+    if not found:
+        skipped.append(f"it holds no feature's verdict; expected {EXPECTED_SHAPE}")
     return found
+
+
+def _json_type(value: object) -> str:
+    return {str: "string", bool: "boolean", int: "number", float: "number",
+            list: "array", type(None): "null"}.get(type(value), type(value).__name__)
 
 
 def _entry_name(item: Mapping[str, Any]) -> object:

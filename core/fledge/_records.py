@@ -66,13 +66,16 @@ FIXES: dict[ProblemKind, str] = {
     ProblemKind.MISSING_REQUIREMENT: "pip install '{requirement}'",
     ProblemKind.UNMET_REQUIREMENT: "pip install '{requirement}'",
     ProblemKind.IMPLEMENTATION_ERROR: (
-        "install what the feature's module imports, or upgrade {dist}"
+        "install the module its implementation could not import, or upgrade {dist}; if it "
+        "raised anything but an ImportError, report it to the maintainers of {dist}"
     ),
     ProblemKind.MISSING_EXPORT: (
         "the feature's manifest lists a name its module does not define: fix 'exports' or "
         "the module, or upgrade {dist}"
     ),
-    ProblemKind.BLOCKED: "remove it from {switch} to load it",
+    ProblemKind.BLOCKED: (
+        "change {switch}: take it out of the block list, or add it to the allow list"
+    ),
 }
 
 

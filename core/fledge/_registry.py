@@ -17,14 +17,20 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from ._errors import FeatureNotFoundError, FeatureUnavailableError
+from ._errors import (
+    FeatureNotFoundError,
+    FeatureUnavailableError,
+    ManifestError,
+    ReservedNameError,
+)
 from ._intree import Folder, read_feature
 from ._manifest import Feature
 from ._origins import Origin, VersionCache, find_origins
 from ._output import plugin_output
 from ._plugins import collect_features, describe, load_plugin
 from ._records import FIXES, FeatureRecord, Problem, ProblemKind, Status
-from ._switches import Switches
+from ._stability import FledgeWarning
+from ._switches import Switches, SwitchIssue, silence_issues, warn_once
 
 if TYPE_CHECKING:
     import pluggy
@@ -86,6 +92,8 @@ class Registry:
         self._switches: Switches | None = None
         self._versions: VersionCache | None = None
         self._folder: Folder | None = None
+        self._seen_plugins: set[str] = set()  # entry point and distribution names found
+        self._unnamable: set[str] = set()  # namespace folders whose name is no feature's
         self._taken: frozenset[str] = frozenset()
         #: Above zero while the registry itself imports an in-tree feature (no notice then).
         self.quiet_loads = 0
@@ -171,7 +179,7 @@ class Registry:
         if record is not None:
             return record if record.source == "in-tree" else None
         init = self._tree().package(name)
-        if init is None:
+        if init is None or name in self._unnamable:
             return None
         with self._lock:
             record = self._records.get(name)
@@ -179,8 +187,19 @@ class Registry:
                 record = self._add_in_tree(name, init)
         return record
 
-    def _add_in_tree(self, name: str, init: Path) -> FeatureRecord:
-        feature, error = read_feature(name, init, self.host.namespace, self.host.version)
+    def _add_in_tree(self, name: str, init: Path) -> FeatureRecord | None:
+        try:
+            feature, error = read_feature(name, init, self.host.namespace, self.host.version)
+        except ManifestError as exc:  # the folder's name cannot be a feature's ('class')
+            kind = (ProblemKind.RESERVED_NAME if isinstance(exc, ReservedNameError)
+                    else ProblemKind.INVALID_MANIFEST)
+            self._unnamable.add(name)
+            self._problems.append(self._problem(
+                kind, name, self.host.distribution, self.host.version,
+                f"its folder {init.parent} cannot be a feature: {exc}", name,
+                f"rename the folder (a feature's name is an ASCII identifier that is not "
+                f"{self.host.namespace}'s own), or make it private with a leading '_'", {}))
+            return None
         record = FeatureRecord(feature, name, self.host.distribution, self.host.version,
                                namespace=self.host.namespace, source="in-tree")
         self._records[name] = record
@@ -307,26 +326,47 @@ class Registry:
 
     @property
     def switches(self) -> Switches:
-        """The user's plugin switches, read from the environment once."""
+        """The user's plugin switches, read from the environment once.
+
+        A value outside the accepted ones warns once (a `fledge.FledgeWarning`) when read.
+        """
         if self._switches is None:
-            self._switches = Switches(self._environ, self.host.switch_prefix)
+            switches = Switches(self._environ, self.host.switch_prefix)
+            for issue in switches.issues:
+                warn_once(issue, FledgeWarning)
+            self._switches = switches
         return self._switches
+
+    def switch_issues(self) -> list[SwitchIssue]:
+        """Every switch of this host whose value is not accepted or names nothing installed.
+
+        The plugin switches and the silence variables (``<PREFIX>_EXPERIMENTAL_SILENCE``),
+        read from this registry's environment; ``fledge doctor`` lists them as notes.
+        """
+        self._ensure_loaded()
+        # A blocked plugin's features are unknown: its entry point name stands for them.
+        known = {*self._records, *self._seen_plugins}
+        return [*self.switches.issues, *self.switches.unmatched(self._seen_plugins, known),
+                *silence_issues(self.host.silence_variables, self._environ, known,
+                                self.host.namespace, self.host.command("list"))]
 
     def _discover(self) -> None:
         switches = self.switches
         for name, init in self._tree().packages().items():
-            if name not in self._records:
+            if name not in self._records and name not in self._unnamable:
                 self._add_in_tree(name, init)
         builtin = self.host.builtin
         self._taken = self.host.reserved | self.plain_modules()
         with plugin_output():  # once around every plugin's import and registration hook
             for origin in find_origins(self.host.group, self._path, builtin):
                 dist = origin.distribution
+                self._seen_plugins.update(n for n in (origin.plugin, dist) if n)
                 refusal = switches.plugin_refusal(origin.plugin, dist, dist in builtin)
                 if refusal is not None:
                     self._problems.append(self._plugin_problem(
                         ProblemKind.BLOCKED, origin,
                         f"not loaded: {switches.reason(refusal)}", switch=refusal,
+                        fix=switches.fix(refusal, origin.plugin),
                     ))
                     continue
                 module = load_plugin(self.pm, origin, self._report)
@@ -338,8 +378,9 @@ class Registry:
                     self._add_feature(origin, feature)
 
     def _report(self, kind: ProblemKind, origin: Origin, reason: str,
-                feature: str | None = None) -> None:
-        self._problems.append(self._plugin_problem(kind, origin, reason, feature=feature))
+                feature: str | None = None, fix: str | None = None) -> None:
+        self._problems.append(self._plugin_problem(kind, origin, reason, feature=feature,
+                                                   fix=fix))
 
     def _add_feature(self, origin: Origin, feature: Feature) -> None:
         existing = self._records.get(feature.name)
@@ -373,7 +414,8 @@ class Registry:
         if switches.feature_blocked(record.name):
             block = switches.block_variable
             problem = self._feature_problem(
-                record, ProblemKind.BLOCKED, f"blocked: {switches.reason(block)}", switch=block
+                record, ProblemKind.BLOCKED, f"blocked: {switches.reason(block)}", switch=block,
+                fix=switches.fix(block, record.name),
             )
             return self._mark(record, Status.BLOCKED, problem)
         if self._versions is None:
@@ -391,19 +433,24 @@ class Registry:
     # -- problem building -------------------------------------------------------------------
 
     def _plugin_problem(self, kind: ProblemKind, origin: Origin, reason: str, *,
-                        feature: str | None = None, **fix_fields: str) -> Problem:
+                        feature: str | None = None, fix: str | None = None,
+                        **fix_fields: str) -> Problem:
         return self._problem(kind, origin.plugin, origin.distribution, origin.version, reason,
-                             feature, fix_fields)
+                             feature, fix, fix_fields)
 
     def _feature_problem(self, record: FeatureRecord, kind: ProblemKind, reason: str,
-                         **fix_fields: str) -> Problem:
+                         fix: str | None = None, **fix_fields: str) -> Problem:
         problem = self._problem(kind, record.plugin, record.distribution, record.version,
-                                reason, record.name, fix_fields)
+                                reason, record.name, fix, fix_fields)
         self._problems.append(problem)
         return problem
 
     def _problem(self, kind: ProblemKind, plugin: str, dist: str | None, version: str | None,
-                 reason: str, feature: str | None, fix_fields: dict[str, str]) -> Problem:
-        fix = FIXES[kind].format(dist=dist or f"the plugin {plugin!r}", group=self.host.group,
-                                 block=self.switches.block_variable, **fix_fields)
+                 reason: str, feature: str | None, fix: str | None,
+                 fix_fields: dict[str, str]) -> Problem:
+        """The problem, with ``fix`` or else the kind's fix from `FIXES` filled in."""
+        if fix is None:
+            fix = FIXES[kind].format(dist=dist or f"the plugin {plugin!r}",
+                                     group=self.host.group,
+                                     block=self.switches.block_variable, **fix_fields)
         return Problem(kind, plugin, dist, version, reason, fix, feature)

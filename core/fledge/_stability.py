@@ -18,6 +18,7 @@ its record of which features already warned. Silencing, from the broadest to the
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import re
 import sys
@@ -25,6 +26,8 @@ import threading
 import warnings
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
+
+from ._switches import read_silence, warn_once
 
 if TYPE_CHECKING:
     from ._manifest import Feature
@@ -35,9 +38,6 @@ __all__ = [
     "FeaturePromotedWarning",
     "FledgeWarning",
 ]
-
-_OFF_VALUES = frozenset({"", "0", "false", "no", "off"})
-_ALL_VALUES = frozenset({"1", "true", "yes", "on", "all", "*"})
 
 # The texts, in one place (pytest keeps its deprecation texts the same way). A host may bring
 # its own experimental wording (``Host(notice=...)``); the placeholders are the same.
@@ -83,14 +83,18 @@ del _public
 
 def _env_silences(name: str, variables: tuple[str, ...]) -> bool:
     for variable in variables:
-        value = os.environ.get(variable, "").strip().lower()
-        if value in _OFF_VALUES:
-            continue
-        if value in _ALL_VALUES:
-            return True
-        if name.lower() in {item.strip() for item in value.split(",")}:
+        every, names, issues = _silence_value(variable, os.environ.get(variable))
+        for issue in issues:
+            warn_once(issue, FledgeWarning)
+        if every or name.lower() in names:
             return True
     return False
+
+
+@functools.lru_cache(maxsize=64)
+def _silence_value(variable: str, value: str | None) -> tuple[bool, frozenset[str], tuple]:
+    every, names, issues = read_silence(variable, value)
+    return every, names, tuple(issues)
 
 
 class Notices:

@@ -15,7 +15,9 @@ It writes ``<path>/index.md`` (a table of every feature, filterable by stage) an
 ``fledge hosts`` or a namespace's import path; fledge's own by default) in the building
 environment; no feature implementation (and no torch) is imported. In any page,
 ``<!-- fledge:manifest-fields -->`` and ``<!-- fledge:problem-kinds -->`` become tables of
-the manifest's fields and of the problems ``fledge doctor`` reports.
+the manifest's fields and of the problems ``fledge doctor`` reports. A readiness file that
+cannot be read, or whose entries are not of the shape ``promote check`` writes, is a warning
+naming the file and the entry (``mkdocs build --strict`` fails on it).
 
 ``import fledge`` never imports this module, so mkdocs stays a docs-time dependency.
 """
@@ -92,6 +94,12 @@ class CataloguePlugin(BasePlugin[CatalogueConfig]):
         registry = (self._host or find_host()).registry()
         records = registry.features()
         readiness = self._readiness(config)
+        strangers = sorted(set(readiness) - {r.name for r in records})
+        if strangers:  # a warning when it matches no feature at all: the wrong file or shape
+            report = log.warning if len(strangers) == len(readiness) and records else log.info
+            report("catalogue: readiness file %s names %s, which %s no feature installed "
+                   "here; left out", self.config.readiness, ", ".join(map(repr, strangers)),
+                   "is" if len(strangers) == 1 else "are")
         evidence = self._evidence(config)
         index = self._add(files, config, "index.md", InclusionLevel.UNDEFINED)
         pages = {r.name: self._add(files, config, f"{r.name}.md", InclusionLevel.NOT_IN_NAV)
@@ -145,12 +153,19 @@ class CataloguePlugin(BasePlugin[CatalogueConfig]):
         if not path.is_file():
             log.info("catalogue: readiness file %s not found; readiness shows 'unknown'", path)
             return {}
+        skipped: list[str] = []
         try:
-            return _catalogue.load_readiness(path)
+            found = _catalogue.load_readiness(path, skipped)
         except (OSError, ValueError) as exc:
             log.warning("catalogue: cannot read readiness file %s: %s; readiness shows "
                         "'unknown'", path, exc)
             return {}
+        if skipped:  # a warning: `mkdocs build --strict` fails on a file of the wrong shape
+            shown = "; ".join(skipped[:5]) + (f"; and {len(skipped) - 5} more"
+                                               if len(skipped) > 5 else "")
+            log.warning("catalogue: readiness file %s: %s; those features show 'unknown'",
+                        path, shown)
+        return found
 
     def _evidence(self, config: MkDocsConfig) -> dict[str, _report_evidence.Evidence] | None:
         """The report's key columns; None (no columns) without a report file."""

@@ -38,7 +38,7 @@ def test_list_json_has_the_documented_keys(site, capsys):
     site.install()
     code, out, _ = run(capsys, "list", "--json")
     rows = json.loads(out)
-    assert code == 0
+    assert code == 1  # 'needy' is incompatible: a problem, listed all the same
     assert [r["name"] for r in rows] == ["good", "needy"]
     for row in rows:
         assert LIST_KEYS <= set(row)
@@ -52,9 +52,17 @@ def test_list_json_has_the_documented_keys(site, capsys):
 def test_list_json_shows_blocked_and_broken(site, capsys):
     site.add("fledge-broken", {"broken": "raise ImportError('nope')\n"})
     site.install({"FLEDGE_PLUGINS_BLOCK": "good"})
-    rows = {r["name"]: r for r in json.loads(run(capsys, "list", "--json")[1])}
+    code, out, _ = run(capsys, "list", "--json")
+    rows = {r["name"]: r for r in json.loads(out)}
+    assert code == 1
     assert rows["good"]["status"] == "blocked"
-    assert "broken" not in rows  # a plugin that failed to import declared no feature
+    # A plugin that failed to import declared no feature: its row is the plugin's, with
+    # the problem the text output counts.
+    broken = rows["broken"]
+    assert (broken["status"], broken["stage"], broken["distribution"]) == (
+        "broken", None, "fledge-broken")
+    assert broken["problem"]["kind"] == "import-error"
+    assert "ImportError: nope" in broken["problem"]["reason"]
     code, out, _ = run(capsys, "doctor", "--shallow")
     assert code == 1
     assert "[import-error] plugin 'broken'" in out
@@ -64,7 +72,7 @@ def test_list_table_fits_80_columns(site, capsys, monkeypatch):
     monkeypatch.setenv("COLUMNS", "80")
     site.install()
     code, out, _ = run(capsys, "list")
-    assert code == 0
+    assert code == 1
     assert all(len(line) <= 80 for line in out.splitlines()), out
     assert "good" in out and "fledge-good 2.0.1" in out and "incompatible" in out
     assert "run `fledge doctor`" in out
@@ -79,10 +87,12 @@ def test_list_stage_filter(site, capsys):
 def test_info(site, capsys):
     site.install()
     code, out, _ = run(capsys, "info", "needy")
-    assert code == 0
+    assert code == 1  # listed in full, but it cannot be used
     assert "status:       incompatible" in out
     assert "pip install 'pluggy>=99'" in out
-    data = json.loads(run(capsys, "info", "good", "--json")[1])
+    code, out, _ = run(capsys, "info", "good", "--json")
+    data = json.loads(out)
+    assert code == 0
     assert data["import_path"] == "fledge.experimental.good"
 
 
@@ -149,7 +159,10 @@ def test_demo_of_a_feature_without_one(site, capsys):
     site.install()
     code, _, err = run(capsys, "demo", "plain")
     assert code == 2
-    assert "has no demo" in err
+    assert "has no demo: its manifest sets no 'demo'" in err
+    # ...and how its author adds one: the field, in the form it takes, with an example.
+    assert "demo='module:function' in the Feature(...) its plugin returns" in err
+    assert "demo='plain_impl.demo:main'" in err
 
 
 def test_no_command_prints_help(capsys):

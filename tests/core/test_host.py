@@ -336,7 +336,7 @@ def test_fledge_is_one_host_built_the_public_way():
 
 
 def test_fledge_list_and_info_with_host(mylib, capsys):
-    assert main(["list", "--host", "mylib", "--json"]) == 0
+    assert main(["list", "--host", "mylib", "--json"]) == 1  # 'wrong' has a bad manifest
     rows = {r["name"]: r for r in json.loads(capsys.readouterr().out)}
     assert sorted(rows) == ["alpha", "beta", "gamma", "grown", "wrong"]
     assert (rows["alpha"]["source"], rows["gamma"]["source"]) == ("in-tree", "plugin")

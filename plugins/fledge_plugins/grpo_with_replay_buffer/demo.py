@@ -1,7 +1,14 @@
 """``fledge demo grpo_with_replay_buffer``: a short GRPO run on the tiny local model.
 
 Half of the prompts get a reward that ties (every completion scores 0), so their groups
-carry no learning signal; the demo shows how many of them the buffer replaced.
+carry no learning signal; the demo shows how many of them the buffer replaced. Its lines:
+
+* ``trained N step(s) in T s; mean GRPO loss ...``: the run itself.
+* ``groups seen ...``: the prompt groups the trainer scored, how many tied (every
+  completion the same reward, so no learning signal), and how many of those the buffer
+  replaced with a remembered high-signal group.
+* ``buffer ...``: how full the replay buffer ended, and the mean score (reward spread) of
+  the groups it holds.
 """
 
 from __future__ import annotations
@@ -10,6 +17,7 @@ import argparse
 import tempfile
 from collections.abc import Sequence
 
+from .._demo_output import quiet_trainer_logs, run_summary
 from .._demo_warnings import quiet_third_party_warnings
 
 
@@ -81,7 +89,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 train_dataset=make_dataset("standard_prompt_only"),
                 processing_class=tokenizer,
             )
-            trainer.train()
+            quiet_trainer_logs(trainer)
+            output = trainer.train()
+    print(run_summary(output, "GRPO loss"))
     stats = trainer.replay_stats
     buffer = trainer.replay_buffer
     print(

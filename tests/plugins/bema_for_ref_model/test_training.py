@@ -170,4 +170,4 @@ def test_demo_rejects_bad_arguments(capsys):
     from fledge_plugins.bema_for_ref_model.demo import main
 
     assert main(["--steps", "0"]) == 2
-    assert "--steps and --ref-update-freq must be >= 1" in capsys.readouterr().out
+    assert "--steps and --ref-update-freq must be at least 1" in capsys.readouterr().err
