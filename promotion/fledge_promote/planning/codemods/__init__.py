@@ -4,6 +4,7 @@ from ._runner import CodemodResult, run_commands
 from .add_deprecation_warning import DEPRECATION_MARKER, AddDeprecationWarningCommand
 from .add_exports import AddExportsCommand, ExportClashError, submodule_of
 from .fix_relative_imports import FixRelativeImportsCommand
+from .make_imports_relative import MakeImportsRelativeCommand
 from .remove_exports import RemoveExportsCommand
 from .rewrite_docstring_references import RewriteDocstringReferencesCommand
 from .rewrite_dotted_strings import RewriteDottedStringsCommand
@@ -18,6 +19,7 @@ __all__ = [
     "CodemodResult",
     "ExportClashError",
     "FixRelativeImportsCommand",
+    "MakeImportsRelativeCommand",
     "RemoveExportsCommand",
     "RewriteDocstringReferencesCommand",
     "RewriteDottedStringsCommand",
