@@ -140,8 +140,8 @@ def plan_inclusion(repo: Repo, config: PromoteConfig, source: str,
     if page:
         _navigation(repo, config, plan, page, name)
     else:
-        plan.notes.append("the prototype has no docs page (docs/*.md) nor Markdown readme: "
-                          "none added")
+        plan.notes.append(f"the {'plugin' if prototype.is_plugin else 'prototype'} has no "
+                          "docs page (docs/*.md): none added")
     _requirements_note(repo, plan, prototype)
     kind = "plugin" if prototype.is_plugin else "prototype"
     _changelog(repo, config, plan, f"- New experimental feature `{name}`, included from the "
@@ -173,7 +173,8 @@ def _installed_note(plan: Plan, prototype: Prototype) -> None:
     plan.notes.append(f"{prototype.distribution} is installed where promote runs: --apply "
                       "refuses while it is (both would provide the feature, and the moved "
                       "tests would see two); pass --uninstall-prototype to uninstall it with "
-                      f"pip first, or run `{sys.executable} -m pip {prototype.distribution}`")
+                      f"pip first, or run `{sys.executable} -m pip uninstall "
+                      f"{prototype.distribution}`")
 
 
 def _target_prefixes(repo: Repo, config: PromoteConfig) -> tuple[str, ...]:

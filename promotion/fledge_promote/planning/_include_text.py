@@ -37,6 +37,7 @@ __all__ = ["find_ruff", "licence_notice", "markdown_text", "python_text", "relat
            "sort_imports", "target_licence", "target_project"]
 
 _RELATIVE = re.compile(r"^\s*from \.", re.M)
+_INLINE_CODE = re.compile(r"(?<!`)`[^`\n]+`(?!`)")
 
 
 def relative_style(repo: Repo, config: PromoteConfig) -> bool:
@@ -88,8 +89,10 @@ def with_headers(text: str, header: str, notice: str | None) -> str:
 
 
 def markdown_text(text: str, mapping: DottedMap) -> str:
-    """A docs page with the prototype's imports and dotted paths renamed in its code."""
-    return rewrite_markdown(text, rewrite_code_block(mapping), mapping.sub, lambda link: None)
+    """A docs page with the prototype's imports and dotted paths renamed in its code: its
+    code blocks, builder references and inline code (the page is the prototype's own)."""
+    text = rewrite_markdown(text, rewrite_code_block(mapping), mapping.sub, lambda link: None)
+    return _INLINE_CODE.sub(lambda m: mapping.sub(m.group(0))[0], text)
 
 
 def target_project(repo: Repo) -> dict:

@@ -1,0 +1,219 @@
+"""``promote include`` of outside prototypes, plugins or not, on a copy of TRL's real package
+(see trl_copy.py): TRL's real ``trl-cgrpo`` from PyPI and a plain source tree built here
+(cgrpo_copy.py); names already used, refused up front; a prototype still installed where
+promote runs. After each include: Python compiles, the target's ruff finds nothing in the
+included files, the feature imports from ``trl.experimental.<name>``, its docs page is in
+the toctree with no dead link, and a second run plans nothing."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cgrpo_copy import cgrpo_sdist, unpack_cgrpo, write_plain_tree
+from lint_helpers import dead_links, ruff
+from promote_helpers import commit_all, promote, python
+from trl_copy import build_trl_copy, git
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def trl_template(tmp_path_factory) -> Path:
+    root, _source = build_trl_copy(tmp_path_factory.mktemp("trl-include") / "trl")
+    return root
+
+
+@pytest.fixture
+def trl_copy(trl_template, tmp_path) -> Path:
+    root = tmp_path / "trl"
+    shutil.copytree(trl_template, root)
+    return root
+
+
+@pytest.fixture(scope="module")
+def cgrpo_tree(tmp_path_factory) -> Path:
+    archive = cgrpo_sdist()
+    if archive is None:
+        pytest.skip("trl-cgrpo 0.2.0's sdist could not be fetched from the package index "
+                    "(offline?); set FLEDGE_CGRPO_SDIST to a folder holding "
+                    "trl_cgrpo-0.2.0.tar.gz")
+    return unpack_cgrpo(archive, tmp_path_factory.mktemp("cgrpo"))
+
+
+def _json(done: subprocess.CompletedProcess) -> dict:
+    assert done.stdout, done.stderr
+    return json.loads(done.stdout)
+
+
+def _compiles(root: Path, paths: list[str]) -> None:
+    for rel in paths:
+        if rel.endswith(".py"):
+            compile((root / rel).read_text(), rel, "exec")
+
+
+def test_include_trl_cgrpo_from_pypi_into_trl(trl_copy, cgrpo_tree):
+    root = trl_copy
+    dead_before = set(dead_links(root))
+    done = promote(root, "include", str(cgrpo_tree), "--json", "-q")
+    assert done.returncode == 0, done.stderr
+    plan = _json(done)["plan"]
+    facts = plan["facts"]
+    assert plan["feature"] == "cgrpo"  # trl_cgrpo without the prefix naming the target
+    assert facts["to"] == "trl.experimental.cgrpo"
+    assert facts["owners"] == ["Arya Fayyazi"] and "conformal" in facts["summary"]
+    assert "numpy>=1.24" in facts["requirements"]
+    assert facts["licence"].startswith("MIT (not the target's)")
+    assert not (root / "trl/experimental/cgrpo").exists()  # a dry run
+
+    done = promote(root, "include", str(cgrpo_tree), "--apply", "--json", "-q")
+    assert done.returncode == 0, done.stderr
+    plan = _json(done)["plan"]
+    assert plan["failures"] == []
+    created = plan["created"]
+    assert {"trl/experimental/cgrpo/__init__.py", "trl/experimental/cgrpo/cgrpo_trainer.py",
+            "trl/experimental/cgrpo/LICENSE", "docs/source/cgrpo_trainer.md"} <= set(created)
+    assert "trl/experimental/cgrpo/README.md" not in created  # the readme is the docs page
+    _compiles(root, created)
+    included = [p for p in created if p.endswith(".py")]
+    linted = ruff(root, "check", "--no-cache", *included)
+    assert linted.returncode == 0, linted.stdout
+
+    read = lambda rel: (root / rel).read_text()  # noqa: E731
+    trainer = read("trl/experimental/cgrpo/cgrpo_trainer.py")
+    assert trainer.startswith("# Copyright") and "The HuggingFace Team" in trainer.split("\n")[0]
+    assert "Copyright (c) 2026 C-GRPO authors" in trainer  # its own notice, kept
+    assert "SPDX-License-Identifier: MIT" in trainer
+    assert read("trl/experimental/cgrpo/LICENSE") == (cgrpo_tree / "LICENSE").read_text()
+    assert "from ...trainer.grpo_trainer import GRPOTrainer" in trainer  # TRL's style
+    page = read("docs/source/cgrpo_trainer.md")
+    assert "from trl.experimental.cgrpo import CGRPOConfig, CGRPOTrainer" in page
+    assert "local: cgrpo_trainer" in read("docs/source/_toctree.yml")
+    assert set(dead_links(root)) <= dead_before
+
+    served = python(root, """
+        import warnings
+        warnings.simplefilter("ignore")
+        from trl import GRPOTrainer
+        from trl.experimental.cgrpo import CGRPOConfig, CGRPOTrainer, conformal_quantile
+        print(issubclass(CGRPOTrainer, GRPOTrainer), CGRPOTrainer.__module__)
+        """, ".")
+    assert served.returncode == 0, served.stderr
+    assert served.stdout.split() == ["True", "trl.experimental.cgrpo.cgrpo_trainer"]
+
+    commit_all(root, "included cgrpo")
+    again = promote(root, "include", str(cgrpo_tree), "--apply", "--json", "-q")
+    assert again.returncode == 0, again.stderr
+    plan = _json(again)["plan"]
+    assert plan["created"] == plan["changed"] == [] and plan["diff"] == ""
+    assert any(n.startswith("already included") for n in plan["notes"])
+    assert git(root, "status", "--porcelain") == ""
+
+
+def test_include_a_plain_source_tree(trl_copy, tmp_path):
+    """Not a plugin: a src/ layout, absolute imports of its own package, tests, a readme."""
+    root = trl_copy
+    tree = write_plain_tree(tmp_path / "length-penalty")
+    done = promote(root, "include", str(tree), "--apply", "--json", "-q")
+    assert done.returncode == 0, done.stdout + done.stderr
+    output = _json(done)
+    plan = output["plan"]
+    assert plan["feature"] == "length_penalty" and plan["failures"] == []
+    assert output["tests_after"]["passed"] == 2
+    assert "licence" not in plan["facts"]  # Apache-2.0, as TRL: the target's header alone
+    assert any("scipy>=1.10" in n and "does not declare" in n for n in plan["notes"])
+    read = lambda rel: (root / rel).read_text()  # noqa: E731
+    init = read("trl/experimental/length_penalty/__init__.py")
+    assert "from .reward import LengthPenalty" in init
+    reward = read("trl/experimental/length_penalty/reward.py")
+    assert "from .scoring import overflow" in reward
+    assert "from ...trainer.grpo_config import GRPOConfig" in reward
+    assert "SPDX" not in reward and reward.startswith("# Copyright")
+    test = read("tests/experimental/test_length_penalty_trainer.py")
+    assert "from trl.experimental.length_penalty.scoring import overflow" in test
+    page = read("docs/source/length_penalty_trainer.md")
+    assert "from trl.experimental.length_penalty import LengthPenalty" in page
+    assert "`trl.experimental.length_penalty.scoring.overflow`" in page
+    _compiles(root, plan["created"])
+    linted = ruff(root, "check", "--no-cache", *[p for p in plan["created"] if p.endswith(".py")])
+    assert linted.returncode == 0, linted.stdout
+
+
+def test_include_takes_another_name(trl_copy, tmp_path):
+    tree = write_plain_tree(tmp_path / "length-penalty")
+    done = promote(trl_copy, "include", str(tree), "--name", "overlong", "--json", "-q")
+    assert done.returncode == 0, done.stderr
+    plan = _json(done)["plan"]
+    assert plan["facts"]["to"] == "trl.experimental.overlong"
+    assert "trl/experimental/overlong/reward.py" in plan["created"]
+    done = promote(trl_copy, "include", str(tree), "--name", "not-a-name", "-q")
+    assert done.returncode == 2 and "not a Python identifier; pass --name" in done.stderr
+
+
+def test_include_refuses_a_name_already_used(trl_copy, tmp_path):
+    tree = write_plain_tree(tmp_path / "length-penalty")
+    cases = {
+        "cpo": "trl/experimental/cpo/: the experimental feature 'cpo'",
+        "rloo": "trl/trainer/rloo_trainer.py: a module of the flat stable layout",
+        # TRL's CPO page: trainer = CPOTrainer(model=model, args=..., train_dataset=dataset)
+        "dataset": "docs/source/cpo_trainer.md:",
+    }
+    for name, where in cases.items():
+        done = promote(trl_copy, "include", str(tree), "--name", name, "--apply", "-q")
+        assert done.returncode == 1, done.stderr
+        assert f"the name {name!r} is already used" in done.stderr and where in done.stderr
+        assert "--name NAME" in done.stderr
+    assert git(trl_copy, "status", "--porcelain") == ""
+
+
+def test_include_refuses_the_tutorials_name_on_this_repository(fledge_copy, tmp_path):
+    """The tutorial's own example (docs/writing-plugins.md) would be rewritten: refused."""
+    made = subprocess.run([sys.executable, "-m", "fledge.cli", "new", "word_variety", "-d",
+                           str(tmp_path / "plugin")], capture_output=True, text=True)
+    assert made.returncode == 0, made.stderr
+    done = promote(fledge_copy, "include", str(tmp_path / "plugin"), "-q")
+    assert done.returncode == 1
+    assert "the name 'word_variety' is already used" in done.stderr
+    assert "docs/writing-plugins.md:" in done.stderr and "(code in the docs)" in done.stderr
+
+
+def test_include_plans_around_an_installed_prototype(fledge_copy, tmp_path):
+    """The docs' order (prototype installed, then include --apply): the dry run names it,
+    --apply refuses before writing, --uninstall-prototype removes it and the moved tests
+    pass in one run."""
+    from venvs import make_venv, pip, run_clean
+
+    made = subprocess.run([sys.executable, "-m", "fledge.cli", "new", "length_bonus", "-d",
+                           str(tmp_path / "plugin")], capture_output=True, text=True)
+    assert made.returncode == 0, made.stderr
+    venv = make_venv(tmp_path / "venv")
+    pip(venv, "install", "--no-deps", "--no-build-isolation", "-e", fledge_copy)
+    pip(venv, "install", "--no-deps", "--no-build-isolation", tmp_path / "plugin")
+
+    def include(*args: str) -> subprocess.CompletedProcess:
+        return run_clean(venv, "-m", "fledge_promote.cli", "include", tmp_path / "plugin",
+                         "--root", fledge_copy, "--json", "-q", *args, check=False)
+
+    done = include()
+    assert done.returncode == 0, done.stderr
+    plan = json.loads(done.stdout)["plan"]
+    assert plan["facts"]["installed prototype"].startswith("fledge-length-bonus 0.1.0")
+    assert any("--uninstall-prototype" in n for n in plan["notes"])
+
+    done = include("--apply")
+    assert done.returncode == 1
+    assert "the prototype fledge-length-bonus is installed" in done.stderr
+    assert "Nothing was written" in done.stderr
+    assert git(fledge_copy, "status", "--porcelain") == ""
+
+    done = include("--apply", "--uninstall-prototype")
+    assert done.returncode == 0, done.stdout + done.stderr
+    output = json.loads(done.stdout)
+    assert output["uninstalled"] == "fledge-length-bonus"
+    assert output["tests_after"]["failed"] == 0 and output["tests_after"]["passed"] >= 4
+    shown = run_clean(venv, "-m", "pip", "show", "fledge-length-bonus", check=False)
+    assert shown.returncode != 0  # gone from the environment
