@@ -191,7 +191,7 @@ def test_include_plans_around_an_installed_prototype(fledge_copy, tmp_path):
                            str(tmp_path / "plugin")], capture_output=True, text=True)
     assert made.returncode == 0, made.stderr
     venv = make_venv(tmp_path / "venv")
-    pip(venv, "install", "--no-deps", "--no-build-isolation", "-e", fledge_copy)
+    pip(venv, "install", "--quiet", "--no-deps", "-e", fledge_copy)  # as a user would
     pip(venv, "install", "--no-deps", "--no-build-isolation", tmp_path / "plugin")
 
     def include(*args: str) -> subprocess.CompletedProcess:
@@ -217,3 +217,39 @@ def test_include_plans_around_an_installed_prototype(fledge_copy, tmp_path):
     assert output["tests_after"]["failed"] == 0 and output["tests_after"]["passed"] >= 4
     shown = run_clean(venv, "-m", "pip", "show", "fledge-length-bonus", check=False)
     assert shown.returncode != 0  # gone from the environment
+
+
+def test_include_a_plain_source_tree_into_this_repository(fledge_copy, tmp_path):
+    """Features here carry fledge manifests: the prototype's __init__ becomes api.py and a
+    light __init__ holds a manifest written from [project], registered by entry point."""
+    root = fledge_copy
+    tree = write_plain_tree(tmp_path / "length-penalty")
+    done = promote(root, "include", str(tree), "--name", "length_penalty", "--apply", "--json",
+                   "-q")
+    assert done.returncode in (0, 1), done.stdout + done.stderr  # its tests need the install
+    plan = _json(done)["plan"]
+    assert plan["failures"] == []
+    read = lambda rel: (root / rel).read_text()  # noqa: E731
+    assert 'length_penalty = "fledge_plugins.length_penalty"' in read("pyproject.toml")
+    assert "- Length penalty: features/length_penalty.md" in read("mkdocs.yml")
+    assert "from .reward import LengthPenalty" in read(
+        "plugins/fledge_plugins/length_penalty/api.py")
+    _compiles(root, plan["created"])
+    linted = ruff(root, "check", "--no-cache", *[p for p in plan["created"] if p.endswith(".py")])
+    assert linted.returncode == 0, linted.stdout
+    described = python(root, """
+        import json
+        from pathlib import Path
+        from fledge_promote import Repo, find_feature, load_config
+        root = Path(".")
+        config, _ = load_config(root)
+        info = find_feature(Repo(root), config, "length_penalty")
+        from fledge_plugins.length_penalty.api import LengthPenalty
+        m = info.manifest
+        print(json.dumps([m.module, list(m.exports), list(m.owners), dict(m.requires),
+                          LengthPenalty(budget=1)(["a b c"])]))
+        """, "core", "plugins", "promotion")
+    assert described.returncode == 0, described.stderr
+    module, exports, owners, requires, rewards = json.loads(described.stdout.splitlines()[-1])
+    assert module == "fledge_plugins.length_penalty.api" and exports == ["LengthPenalty"]
+    assert owners == ["Ada Example"] and requires["scipy"] == ">=1.10" and rewards == [-2.0]

@@ -37,6 +37,7 @@ from ..repository._docs_formats import get_docs_format
 from ..repository._features import _static_manifest
 from ..repository._repo import Repo
 from . import codemods as cm
+from ._include_manifest import GENERATED_MANIFEST, add_manifest, manifest_text
 from ._include_text import (
     find_ruff,
     licence_notice,
@@ -80,6 +81,9 @@ def plan_inclusion(repo: Repo, config: PromoteConfig, source: str,
     new_package = f"{config.experimental_package}.{name}"
     plan = Plan("include", name)
     files = _placed(config, prototype, new_dir)
+    kind = "plugin" if prototype.is_plugin else "prototype"
+    api = add_manifest(repo, config, prototype, new_dir, files) \
+        if config.manifests == "fledge" and not prototype.is_plugin else None
     shown = config.public_aliases[0].format(name=name) if config.public_aliases else new_package
     rules = [(prototype.module, new_package)]
     if prototype.group:  # the namespace it was served in: its tests import it there
@@ -92,19 +96,24 @@ def plan_inclusion(repo: Repo, config: PromoteConfig, source: str,
     test_root = _test_root(config, name)
     manifest = {"since": config.version, "docs": page, "tests": (test_root,) if tests else None}
     by_entry_point = prototype.is_plugin and _entry_table(repo, prototype.group) is not None
+    style = _style_for(repo, config, repo.files_under(config.experimental_dir)[:50])
+    generated = None
+    if api is not None:
+        generated = manifest_text(prototype, f"{new_package}.{api}", _source_text(
+            prototype, files[f"{new_dir}/{api}.py"]), config.version, target_project(repo).get(
+            "name"), style)
     exports = None if by_entry_point or not prototype.is_plugin else \
-        _in_tree_exports(prototype)
+        _in_tree_exports(prototype, generated)
     if exports is not None:  # an in-tree feature's manifest names its own package
         manifest["module"] = new_package
     notice = licence_notice(prototype, target_licence(repo))
     if notice and prototype.licence.text:
         files[f"{new_dir}/LICENSE"] = "LICENSE"
-    style = _style_for(repo, config, repo.files_under(config.experimental_dir)[:50])
     project = target_project(repo).get("name")
     renamed = (prototype.distribution, project) if isinstance(project, str) else None
     texts = {}
     for dest, src in files.items():
-        text = _source_text(prototype, src)
+        text = generated if src == GENERATED_MANIFEST else _source_text(prototype, src)
         if dest.endswith(".py"):
             inside = relative and dest.startswith(new_dir + "/")
             text = python_text(plan, dest, text, mapping, _module(new_package, new_dir, dest)
@@ -119,7 +128,6 @@ def plan_inclusion(repo: Repo, config: PromoteConfig, source: str,
     if _already_there(repo, new_dir, texts, plan):
         return plan
     _refuse_taken(repo, config, name, files)
-    _require_manifest(config, prototype)
     progress(f"including {len(files)} files of {prototype.distribution}")
     if by_entry_point:
         _entry_point(repo, plan, prototype, new_package)
@@ -140,10 +148,8 @@ def plan_inclusion(repo: Repo, config: PromoteConfig, source: str,
     if page:
         _navigation(repo, config, plan, page, name)
     else:
-        plan.notes.append(f"the {'plugin' if prototype.is_plugin else 'prototype'} has no "
-                          "docs page (docs/*.md): none added")
+        plan.notes.append(f"the {kind} has no docs page (docs/*.md): none added")
     _requirements_note(repo, plan, prototype)
-    kind = "plugin" if prototype.is_plugin else "prototype"
     _changelog(repo, config, plan, f"- New experimental feature `{name}`, included from the "
                f"{kind} `{prototype.distribution}`: import it from `{shown}`.")
     plan.notes.append(f"the {kind} distribution {prototype.distribution} can now be retired: "
@@ -218,15 +224,6 @@ def _refuse_taken(repo: Repo, config: PromoteConfig, name: str, files: dict[str,
     if uses:
         raise PlanError([f"the name {name!r} is already used in {repo.root.name}; pass "
                          "--name NAME to include it under another name", *uses])
-
-
-def _require_manifest(config: PromoteConfig, prototype: Prototype) -> None:
-    if config.manifests == "fledge" and not prototype.is_plugin:
-        raise UsageError(
-            f"{prototype.distribution} is no fledge plugin (no entry point naming its package) "
-            "and this repository's features carry fledge manifests (manifests = 'fledge'): "
-            "give its package a manifest first (`fledge new` shows one), or include it into "
-            "a repository with manifests = 'none'")
 
 
 def _facts(plan: Plan, prototype: Prototype, new_package: str, shown: str,
@@ -332,13 +329,16 @@ def _entry_point(repo: Repo, plan: Plan, prototype: Prototype, new_package: str)
     plan.notes.append(f"pyproject.toml: entry point {prototype.group} {line}")
 
 
-def _in_tree_exports(prototype: Prototype) -> tuple[str, list[str]] | None:
+def _in_tree_exports(prototype: Prototype, generated: str | None
+                     ) -> tuple[str, list[str]] | None:
     """Where the feature's exports live (relative to its package) and their names, read
-    from the plugin's manifest: an in-tree feature's package ``__init__`` must export them."""
-    found = _static_manifest((prototype.package / "__init__.py").read_text(encoding="utf-8"))
+    from its manifest (the plugin's, or the one written for it): an in-tree feature's
+    package ``__init__`` must export them."""
+    init = prototype.package / "__init__.py"
+    found = _static_manifest(generated or init.read_text(encoding="utf-8"))
     if not isinstance(found, Feature):
-        raise UsageError(f"{prototype.package / '__init__.py'}: {found}")
-    top = prototype.module
+        raise UsageError(f"{init}: {found}")
+    top = prototype.module if generated is None else found.module.rpartition(".")[0]
     module = found.module
     if module == top or not module.startswith(top + "."):
         return None  # the package exports them itself
