@@ -58,8 +58,12 @@ PLAIN_TREE = {
         version = "0.1.0"
         description = "Penalise completions longer than a budget, as a GRPO reward."
         license = "Apache-2.0"
+        readme = "README.md"
         authors = [{ name = "Ada Example" }]
         dependencies = ["trl>=1.12", "datasets", "scipy>=1.10"]
+
+        [project.urls]
+        Repository = "https://github.com/example/trl-length-penalty"
         """,
     "README.md": """
         # Length penalty
@@ -73,7 +77,8 @@ PLAIN_TREE = {
         print(reward(["a b", "a b c d e"]))
         ```
 
-        The scoring lives in `trl_length_penalty.scoring.overflow`.
+        The scoring lives in `trl_length_penalty.scoring.overflow`; see the
+        [example](examples/train.py "a training script").
         """,
     "src/trl_length_penalty/__init__.py": '''
         """A GRPO reward that penalises completions over a token budget."""

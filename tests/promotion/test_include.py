@@ -138,9 +138,33 @@ def test_include_a_plain_source_tree(trl_copy, tmp_path):
     page = read("docs/source/length_penalty_trainer.md")
     assert "from trl.experimental.length_penalty import LengthPenalty" in page
     assert "`trl.experimental.length_penalty.scoring.overflow`" in page
+    # a link into its own tree points at its repository (no dead link in the docs)
+    assert "(https://github.com/example/trl-length-penalty/blob/HEAD/examples/train.py " \
+        '"a training script")' in page
+    assert not [d for d in dead_links(root) if "length_penalty" in d]
     _compiles(root, plan["created"])
     linted = ruff(root, "check", "--no-cache", *[p for p in plan["created"] if p.endswith(".py")])
     assert linted.returncode == 0, linted.stdout
+
+
+def test_include_an_installed_distribution_that_is_no_plugin(trl_copy, tmp_path):
+    """A plain install (not editable): its package, and its readme from the metadata."""
+    tree = write_plain_tree(tmp_path / "length-penalty")
+    target = tmp_path / "site"
+    installed = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+         "--target", str(target), str(tree)], capture_output=True, text=True)
+    assert installed.returncode == 0, installed.stderr
+    done = promote(trl_copy, "include", "trl-length-penalty", "--json", "-q",
+                   env={"PYTHONPATH": str(target)})
+    assert done.returncode == 0, done.stderr
+    plan = _json(done)["plan"]
+    assert plan["facts"]["to"] == "trl.experimental.length_penalty"
+    assert plan["facts"]["owners"] == ["Ada Example"]
+    assert "trl/experimental/length_penalty/reward.py" in plan["created"]
+    assert not any(p.startswith("tests/") for p in plan["created"])  # a wheel ships no tests
+    assert "from trl.experimental.length_penalty import LengthPenalty" in plan["diff"]
+    assert plan["facts"]["docs"] == "docs/source/length_penalty_trainer.md"
 
 
 def test_include_takes_another_name(trl_copy, tmp_path):

@@ -42,6 +42,7 @@ from ._include_text import (
     find_ruff,
     licence_notice,
     markdown_text,
+    outside_links,
     python_text,
     relative_style,
     sort_imports,
@@ -111,7 +112,7 @@ def plan_inclusion(repo: Repo, config: PromoteConfig, source: str,
         files[f"{new_dir}/LICENSE"] = "LICENSE"
     project = target_project(repo).get("name")
     renamed = (prototype.distribution, project) if isinstance(project, str) else None
-    texts = {}
+    texts, unlinked = {}, []
     for dest, src in files.items():
         text = generated if src == GENERATED_MANIFEST else _source_text(prototype, src)
         if dest.endswith(".py"):
@@ -123,7 +124,8 @@ def plan_inclusion(repo: Repo, config: PromoteConfig, source: str,
                 text = _exported(plan, dest, text, *exports, style)
             text = sort_imports(repo, plan, dest, with_headers(text, style.header, notice))
         elif dest == page:
-            text = markdown_text(text, mapping)
+            text, unlinked = outside_links(markdown_text(text, mapping), dest, lambda p: (
+                p in files or repo.exists(p)), _source_url(prototype, src))
         texts[dest] = text
     if _already_there(repo, new_dir, texts, plan):
         return plan
@@ -160,6 +162,7 @@ def plan_inclusion(repo: Repo, config: PromoteConfig, source: str,
     plan.mentions = [m for m in collect_mentions(repo, plan, [prototype.module,
                                                               prototype.distribution])
                      if not (notice and m.text.startswith(notice[:24]))]  # the kept notice
+    plan.mentions += unlinked
     return plan
 
 
@@ -196,6 +199,17 @@ def _module(new_package: str, new_dir: str, dest: str) -> str:
     """The dotted name file ``dest`` of the feature's package will have."""
     parts = posixpath.splitext(dest[len(new_dir) + 1:])[0].split("/")
     return ".".join([new_package, *(parts[:-1] if parts[-1] == "__init__" else parts)])
+
+
+def _source_url(prototype: Prototype, src: str) -> str | None:
+    """The URL of the folder holding ``src`` in the prototype's GitHub or GitLab repository."""
+    if prototype.repository is None or src == "README" and prototype.readme is None:
+        return None
+    rel = prototype.readme[0] if src == "README" and prototype.readme else src
+    if not (prototype.root / rel).is_file():
+        return None  # a readme from installed metadata: where it sits is unknown
+    folder = posixpath.dirname(rel)
+    return f"{prototype.repository}/blob/HEAD" + (f"/{folder}" if folder else "")
 
 
 def _source_text(prototype: Prototype, src: str) -> str:

@@ -11,20 +11,23 @@ target's header.
 from __future__ import annotations
 
 import os
+import posixpath
 import re
 import shutil
 import subprocess
 import sys
 import sysconfig
+from collections.abc import Callable
 from pathlib import Path
 
 from ..repository._config import PromoteConfig
+from ..repository._links import resolve_link, rewrite_links
 from ..repository._markdown import rewrite_markdown
 from ..repository._repo import Repo
 from ..repository._style import licence_header
 from . import codemods as cm
 from ._paths import DottedMap
-from ._plan import Plan
+from ._plan import Mention, Plan
 from ._prototype import Licence, Prototype, tree_licence
 from ._rewrite import python_commands, rewrite_code_block
 
@@ -33,8 +36,8 @@ try:
 except ModuleNotFoundError:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-__all__ = ["find_ruff", "licence_notice", "markdown_text", "python_text", "relative_style",
-           "sort_imports", "target_licence", "target_project"]
+__all__ = ["find_ruff", "licence_notice", "markdown_text", "outside_links", "python_text",
+           "relative_style", "sort_imports", "target_licence", "target_project"]
 
 _RELATIVE = re.compile(r"^\s*from \.", re.M)
 _INLINE_CODE = re.compile(r"(?<!`)`[^`\n]+`(?!`)")
@@ -154,3 +157,25 @@ def find_ruff() -> str | None:
 def note_once(plan: Plan, note: str) -> None:
     if note not in plan.notes:
         plan.notes.append(note)
+
+
+def outside_links(text: str, page: str, exists: Callable[[str], bool],
+                  source_base: str | None) -> tuple[str, list[Mention]]:
+    """The included page with each relative link that points at nothing in the target (a
+    file of the prototype's own repository) pointed at that repository (``source_base``:
+    the URL of the page's folder there), else made plain text; one mention per link."""
+
+    def dead(href: str) -> str | None:
+        if "://" in href or href.startswith(("#", "/", "mailto:")) or not href:
+            return None
+        return None if resolve_link(page, href, exists) else href
+
+    def replacement(target: str, anchor: str) -> str | None:
+        path = posixpath.normpath(target.split("#", 1)[0])
+        return f"{source_base}/{path}{anchor}" if source_base and not path.startswith("..") \
+            else None
+
+    new, edits = rewrite_links(text, page, dead, replacement)
+    return new, [Mention(page, e.line, f"link {e.old} -> {e.new}", "edited") if e.new else
+                 Mention(page, e.line, f"link {e.old} made plain text: it points into the "
+                                       "prototype's own tree", "unlinked") for e in edits]

@@ -81,6 +81,7 @@ class Prototype:
         tests: its test files, relative to ``root``.
         docs: its Markdown docs pages, relative to ``root``.
         excluded: files inside ``package`` that are not code to copy (its readme, its tests).
+        repository: its GitHub or GitLab repository's URL, from ``[project.urls]``.
     """
 
     name: str
@@ -98,6 +99,7 @@ class Prototype:
     tests: list[str] = field(default_factory=list)
     docs: list[str] = field(default_factory=list)
     excluded: set[str] = field(default_factory=set)
+    repository: str | None = None
 
     @property
     def is_plugin(self) -> bool:
@@ -178,6 +180,7 @@ def _from_tree(root: Path) -> Prototype:
     if prototype.readme and (root / prototype.readme[0]).resolve().is_relative_to(package):
         prototype.excluded.add(prototype.readme[0])
     prototype.licence = tree_licence(root, project, prototype.owners)
+    prototype.repository = _repository(project.get("urls"))
     prototype.tests = _files(root, root / "tests", (".py",))
     inner_tests = _files(root, package / "tests", (".py",))
     prototype.tests += inner_tests
@@ -319,6 +322,14 @@ def _files(root: Path, base: Path, suffixes: tuple[str, ...]) -> list[str]:
         return []
     return sorted(p.relative_to(root).as_posix() for p in base.rglob("*")
                   if p.is_file() and p.suffix in suffixes and not any(s in str(p) for s in _SKIP))
+
+
+def _repository(urls: Any) -> str | None:
+    for value in urls.values() if isinstance(urls, dict) else ():
+        if isinstance(value, str) and re.fullmatch(
+                r"https://(?:github|gitlab)\.com/[\w.-]+/[\w.-]+/?", value.strip()):
+            return value.strip().rstrip("/").removesuffix(".git")
+    return None
 
 
 def _str(value: Any) -> str | None:
