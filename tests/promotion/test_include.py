@@ -175,7 +175,9 @@ def test_include_takes_another_name(trl_copy, tmp_path):
     assert plan["facts"]["to"] == "trl.experimental.overlong"
     assert "trl/experimental/overlong/reward.py" in plan["created"]
     done = promote(trl_copy, "include", str(tree), "--name", "not-a-name", "-q")
-    assert done.returncode == 2 and "not a Python identifier; pass --name" in done.stderr
+    assert done.returncode == 2 and "not a Python identifier that can be imported" in done.stderr
+    done = promote(trl_copy, "include", str(tree), "--name", "class", "-q")
+    assert done.returncode == 2 and "pass --name NAME" in done.stderr
 
 
 def test_include_refuses_a_name_already_used(trl_copy, tmp_path):
@@ -185,6 +187,7 @@ def test_include_refuses_a_name_already_used(trl_copy, tmp_path):
         "rloo": "trl/trainer/rloo_trainer.py: a module of the flat stable layout",
         # TRL's CPO page: trainer = CPOTrainer(model=model, args=..., train_dataset=dataset)
         "dataset": "docs/source/cpo_trainer.md:",
+        "trl": "trl/: the top-level package trl",
     }
     for name, where in cases.items():
         done = promote(trl_copy, "include", str(tree), "--name", name, "--apply", "-q")

@@ -12,7 +12,7 @@ licence header, and the prototype's own notice when its licence is another. Wher
 registers its features through entry points (this repository's
 ``[project.entry-points.fledge]``), the feature gets one; a host whose features are the
 subpackages of its folder (TRL's ``trl/experimental/``) finds it there. A name the target
-already uses is refused up front (``_name_uses``); a second run on an included prototype
+already uses is refused up front (``repository._name_uses``); a second run on an included prototype
 plans nothing. Nothing outside the target is changed: the prototype's distribution is named
 for retirement, and when it is installed where promote runs, the plan says so.
 """
@@ -35,10 +35,16 @@ from .._errors import PlanError, UsageError
 from ..repository._config import PromoteConfig
 from ..repository._docs_formats import get_docs_format
 from ..repository._features import _static_manifest
+from ..repository._name_uses import name_uses
 from ..repository._repo import Repo
 from . import codemods as cm
-from ._include_manifest import GENERATED_MANIFEST, add_manifest, manifest_text
-from ._include_text import (
+from ._paths import DottedMap
+from ._plan import Plan
+from ._promotion import _changelog, _style_for, _verify, collect_mentions
+from ._rewrite import record
+from .inclusion._manifest import GENERATED_MANIFEST, add_manifest, manifest_text
+from .inclusion._prototype import Prototype, find_prototype
+from .inclusion._text import (
     find_ruff,
     licence_notice,
     markdown_text,
@@ -50,12 +56,6 @@ from ._include_text import (
     target_project,
     with_headers,
 )
-from ._name_uses import name_uses
-from ._paths import DottedMap
-from ._plan import Plan
-from ._promotion import _changelog, _style_for, _verify, collect_mentions
-from ._prototype import Prototype, find_prototype
-from ._rewrite import record
 
 __all__ = ["find_ruff", "installed_prototype", "plan_inclusion"]
 

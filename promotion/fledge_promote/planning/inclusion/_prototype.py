@@ -11,6 +11,7 @@ prefix naming the target dropped (``trl_cgrpo`` -> ``cgrpo``), unless the caller
 
 from __future__ import annotations
 
+import keyword
 import re
 from dataclasses import dataclass, field
 from email.message import Message
@@ -18,8 +19,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from .._errors import UsageError
-from ..repository._repo import editable_root
+from ..._errors import UsageError
+from ...repository._repo import editable_root
 
 try:
     import tomllib
@@ -141,9 +142,9 @@ def find_prototype(source: str, target_prefixes: tuple[str, ...] = (),
         else:
             found = _from_installed(dist)
     found.name = name or found.name or feature_name(found.module, target_prefixes)
-    if not found.name.isidentifier():
+    if not found.name.isidentifier() or keyword.iskeyword(found.name):
         raise UsageError(f"the feature's name {found.name!r} (from {found.distribution}) is not "
-                         "a Python identifier; pass --name NAME")
+                         "a Python identifier that can be imported; pass --name NAME")
     return found
 
 

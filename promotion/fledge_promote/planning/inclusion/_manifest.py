@@ -16,12 +16,12 @@ import textwrap
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from ..repository._config import PromoteConfig
-from ..repository._features import package_exports
-from ..repository._repo import Repo
-from ..repository._style import TargetStyle
-from ._include_text import target_project
+from ...repository._config import PromoteConfig
+from ...repository._features import package_exports
+from ...repository._repo import Repo
+from ...repository._style import TargetStyle
 from ._prototype import Prototype
+from ._text import target_project
 
 __all__ = ["GENERATED_MANIFEST", "add_manifest", "manifest_text", "target_group"]
 

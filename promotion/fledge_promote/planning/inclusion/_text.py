@@ -20,16 +20,16 @@ import sysconfig
 from collections.abc import Callable
 from pathlib import Path
 
-from ..repository._config import PromoteConfig
-from ..repository._links import resolve_link, rewrite_links
-from ..repository._markdown import rewrite_markdown
-from ..repository._repo import Repo
-from ..repository._style import licence_header
-from . import codemods as cm
-from ._paths import DottedMap
-from ._plan import Mention, Plan
+from ...repository._config import PromoteConfig
+from ...repository._links import resolve_link, rewrite_links
+from ...repository._markdown import rewrite_markdown
+from ...repository._repo import Repo
+from ...repository._style import licence_header
+from .. import codemods as cm
+from .._paths import DottedMap
+from .._plan import Mention, Plan
+from .._rewrite import python_commands, rewrite_code_block
 from ._prototype import Licence, Prototype, tree_licence
-from ._rewrite import python_commands, rewrite_code_block
 
 try:
     import tomllib

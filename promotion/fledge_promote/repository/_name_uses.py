@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import re
 
-from ..repository._config import PromoteConfig
-from ..repository._markdown import code_blocks
-from ..repository._repo import Repo
+from ._config import PromoteConfig
+from ._markdown import code_blocks
+from ._repo import Repo
 
 try:
     import tomllib

@@ -1,0 +1,7 @@
+"""``include``'s parts below its planner (``planning/_include.py``): the outside prototype
+as read from its source tree or installed distribution (``_prototype``), the texts include
+writes from it (``_text``), and the manifest written for a prototype that has none where the
+target's features carry one (``_manifest``).
+
+(Inside ``planning``.)
+"""
