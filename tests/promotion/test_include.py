@@ -1,9 +1,9 @@
 """``promote include`` of outside prototypes, plugins or not, on a copy of TRL's real package
 (see trl_copy.py): TRL's real ``trl-cgrpo`` from PyPI and a plain source tree built here
 (cgrpo_copy.py); names already used, refused up front; a prototype still installed where
-promote runs. After each include: Python compiles, the target's ruff finds nothing in the
-included files, the feature imports from ``trl.experimental.<name>``, its docs page is in
-the toctree with no dead link, and a second run plans nothing."""
+promote runs; the command's help. After each include: Python compiles, the target's ruff
+finds nothing in the included files, the feature imports from ``trl.experimental.<name>``,
+its docs page is in the toctree with no dead link, and a second run plans nothing."""
 
 from __future__ import annotations
 
@@ -18,8 +18,6 @@ from cgrpo_copy import cgrpo_sdist, unpack_cgrpo, write_plain_tree
 from lint_helpers import dead_links, ruff
 from promote_helpers import commit_all, promote, python
 from trl_copy import build_trl_copy, git
-
-pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +54,7 @@ def _compiles(root: Path, paths: list[str]) -> None:
             compile((root / rel).read_text(), rel, "exec")
 
 
+@pytest.mark.slow
 def test_include_trl_cgrpo_from_pypi_into_trl(trl_copy, cgrpo_tree):
     root = trl_copy
     dead_before = set(dead_links(root))
@@ -114,6 +113,7 @@ def test_include_trl_cgrpo_from_pypi_into_trl(trl_copy, cgrpo_tree):
     assert git(root, "status", "--porcelain") == ""
 
 
+@pytest.mark.slow
 def test_include_a_plain_source_tree(trl_copy, tmp_path):
     """Not a plugin: a src/ layout, absolute imports of its own package, tests, a readme."""
     root = trl_copy
@@ -147,6 +147,7 @@ def test_include_a_plain_source_tree(trl_copy, tmp_path):
     assert linted.returncode == 0, linted.stdout
 
 
+@pytest.mark.slow
 def test_include_an_installed_distribution_that_is_no_plugin(trl_copy, tmp_path):
     """A plain install (not editable): its package, and its readme from the metadata."""
     tree = write_plain_tree(tmp_path / "length-penalty")
@@ -167,6 +168,7 @@ def test_include_an_installed_distribution_that_is_no_plugin(trl_copy, tmp_path)
     assert plan["facts"]["docs"] == "docs/source/length_penalty_trainer.md"
 
 
+@pytest.mark.slow
 def test_include_takes_another_name(trl_copy, tmp_path):
     tree = write_plain_tree(tmp_path / "length-penalty")
     done = promote(trl_copy, "include", str(tree), "--name", "overlong", "--json", "-q")
@@ -180,6 +182,7 @@ def test_include_takes_another_name(trl_copy, tmp_path):
     assert done.returncode == 2 and "pass --name NAME" in done.stderr
 
 
+@pytest.mark.slow
 def test_include_refuses_a_name_already_used(trl_copy, tmp_path):
     tree = write_plain_tree(tmp_path / "length-penalty")
     cases = {
@@ -197,6 +200,7 @@ def test_include_refuses_a_name_already_used(trl_copy, tmp_path):
     assert git(trl_copy, "status", "--porcelain") == ""
 
 
+@pytest.mark.slow
 def test_include_refuses_the_tutorials_name_on_this_repository(fledge_copy, tmp_path):
     """The tutorial's own example (docs/writing-plugins.md) would be rewritten: refused."""
     made = subprocess.run([sys.executable, "-m", "fledge.cli", "new", "word_variety", "-d",
@@ -208,6 +212,7 @@ def test_include_refuses_the_tutorials_name_on_this_repository(fledge_copy, tmp_
     assert "docs/writing-plugins.md:" in done.stderr and "(code in the docs)" in done.stderr
 
 
+@pytest.mark.slow
 def test_include_plans_around_an_installed_prototype(fledge_copy, tmp_path):
     """The docs' order (prototype installed, then include --apply): the dry run names it,
     --apply refuses before writing, --uninstall-prototype removes it and the moved tests
@@ -246,6 +251,7 @@ def test_include_plans_around_an_installed_prototype(fledge_copy, tmp_path):
     assert shown.returncode != 0  # gone from the environment
 
 
+@pytest.mark.slow
 def test_include_a_plain_source_tree_into_this_repository(fledge_copy, tmp_path):
     """Features here carry fledge manifests: the prototype's __init__ becomes api.py and a
     light __init__ holds a manifest written from [project], registered by entry point."""
@@ -280,3 +286,48 @@ def test_include_a_plain_source_tree_into_this_repository(fledge_copy, tmp_path)
     module, exports, owners, requires, rewards = json.loads(described.stdout.splitlines()[-1])
     assert module == "fledge_plugins.length_penalty.api" and exports == ["LengthPenalty"]
     assert owners == ["Ada Example"] and requires["scipy"] == ">=1.10" and rewards == [-2.0]
+
+
+def test_promote_help_lists_every_subcommand():
+    done = subprocess.run([sys.executable, "-m", "fledge_promote.cli", "--help"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0
+    for command in ("check", "include", "demote", "deprecate", "retire", "prune", "report",
+                    "--recover"):
+        assert f"\n  promote {command}" in done.stdout, command
+    done = subprocess.run([sys.executable, "-m", "fledge_promote.cli", "include", "--help"],
+                          capture_output=True, text=True)
+    assert "--uninstall-prototype" in done.stdout and "--name NAME" in done.stdout
+
+
+def test_the_feature_name_drops_a_prefix_naming_the_target():
+    from fledge_promote.planning.inclusion._prototype import feature_name
+
+    assert feature_name("trl_cgrpo", ("trl_",)) == "cgrpo"
+    assert feature_name("fledge_word_variety", ("fledge_plugins_", "fledge_")) == "word_variety"
+    assert feature_name("cgrpo", ("trl_",)) == "cgrpo"
+    assert feature_name("trl_2x", ("trl_",)) == "trl_2x"  # no identifier left: kept whole
+
+
+def test_name_uses_names_each_place(trl_repo):
+    from fledge_promote import Repo, load_config
+    from fledge_promote.repository._name_uses import name_uses
+
+    config, _ = load_config(trl_repo)
+    repo = Repo(trl_repo)
+    assert name_uses(repo, config, "foo") == [
+        "trl/experimental/foo/: the experimental feature 'foo'",
+        "docs/source/foo.md:12: from trl.experimental.foo import FooConfig, FooTrainer "
+        "(code in the docs)"]
+    (used,) = name_uses(repo, config, "trainer")  # the page's example, not `trl.trainer`
+    line = (trl_repo / "docs/source/foo.md").read_text().splitlines().index(
+        "trainer = FooTrainer(FooConfig(beta=0.2))") + 1
+    assert used == f"docs/source/foo.md:{line}: trainer = FooTrainer(FooConfig(beta=0.2)) " \
+        "(code in the docs)"
+    assert name_uses(repo, config, "trl")[0] == "trl/: the top-level package trl"
+    (repo.root / "trl/experimental/utils.py").write_text("")
+    assert name_uses(repo, config, "utils") == [
+        "trl/experimental/utils.py: the module trl.experimental.utils"]
+    assert name_uses(repo, config, "FooTrain") == []  # part of a longer identifier
+    assert name_uses(repo, config, "foo_weight") == []  # code outside the docs
+    assert name_uses(repo, config, "cgrpo") == []

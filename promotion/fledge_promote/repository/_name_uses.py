@@ -9,9 +9,11 @@ already uses, up front, naming each place. A name is taken when it is:
   ``<stable_package>.<name>`` as a module or package, a flat stable module
   ``<stable_package>/<name>_*.py`` (what ``stable_layout = "flat"`` promotes to), or a
   top-level module or package ``<name>`` under ``source_root``;
-- **a name in the docs' code**: the whole identifier ``<name>`` (not part of a longer one:
-  ``word_variety`` is not found in ``word_variety_v2``) in a fenced code block of a Markdown
-  page under ``docs_dir``, where a later rewrite of that name would edit the page's example.
+- **a name in the docs' code**: the whole identifier ``<name>``, alone or as a part of a
+  dotted path (``fledge.experimental.word_variety``), but not inside a longer identifier
+  (``word_variety_v2``), in a fenced code block of a Markdown page under ``docs_dir``:
+  there a later rewrite of that name would edit the page's example. The first use in each
+  block is named.
 
 Prose and inline code are not counted: they are read, not run.
 """
