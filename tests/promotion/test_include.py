@@ -91,6 +91,8 @@ def test_include_trl_cgrpo_from_pypi_into_trl(trl_copy, cgrpo_tree):
     assert "from ...trainer.grpo_trainer import GRPOTrainer" in trainer  # TRL's style
     page = read("docs/source/cgrpo_trainer.md")
     assert "from trl.experimental.cgrpo import CGRPOConfig, CGRPOTrainer" in page
+    assert page.startswith("# C-GRPO for TRL\n\n<Tip warning={true}>\n\n**Experimental:** "
+                           "`trl.experimental.cgrpo` is experimental")
     assert "local: cgrpo_trainer" in read("docs/source/_toctree.yml")
     assert set(dead_links(root)) <= dead_before
 

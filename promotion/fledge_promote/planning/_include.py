@@ -28,22 +28,20 @@ from importlib import metadata
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from fledge import Feature
 from fledge._namespace import FLEDGE_NAMESPACE
 
-from .._errors import PlanError, UsageError
+from .._errors import PlanError
 from ..repository._config import PromoteConfig
-from ..repository._docs_formats import get_docs_format
-from ..repository._features import _static_manifest
+from ..repository._docs_formats import get_docs_format, remove_notice
 from ..repository._name_uses import name_uses
 from ..repository._repo import Repo
-from . import codemods as cm
 from ._paths import DottedMap
 from ._plan import Plan
 from ._promotion import _changelog, _style_for, _verify, collect_mentions
 from ._rewrite import record
 from .inclusion._manifest import GENERATED_MANIFEST, add_manifest, manifest_text
 from .inclusion._prototype import Prototype, find_prototype
+from .inclusion._register import add_entry_point, entry_table, exported, in_tree_exports
 from .inclusion._text import (
     find_ruff,
     licence_notice,
@@ -96,7 +94,7 @@ def plan_inclusion(repo: Repo, config: PromoteConfig, source: str,
     tests = [dest for dest, src in files.items() if src in prototype.tests]
     test_root = _test_root(config, name)
     manifest = {"since": config.version, "docs": page, "tests": (test_root,) if tests else None}
-    by_entry_point = prototype.is_plugin and _entry_table(repo, prototype.group) is not None
+    by_entry_point = prototype.is_plugin and entry_table(repo, prototype.group) is not None
     style = _style_for(repo, config, repo.files_under(config.experimental_dir)[:50])
     generated = None
     if api is not None:
@@ -104,7 +102,7 @@ def plan_inclusion(repo: Repo, config: PromoteConfig, source: str,
             prototype, files[f"{new_dir}/{api}.py"]), config.version, target_project(repo).get(
             "name"), style)
     exports = None if by_entry_point or not prototype.is_plugin else \
-        _in_tree_exports(prototype, generated)
+        in_tree_exports(prototype, generated)
     if exports is not None:  # an in-tree feature's manifest names its own package
         manifest["module"] = new_package
     notice = licence_notice(prototype, target_licence(repo))
@@ -121,18 +119,19 @@ def plan_inclusion(repo: Repo, config: PromoteConfig, source: str,
                                if inside else None, manifest if prototype.is_plugin else None,
                                renamed)
             if exports and dest == f"{new_dir}/__init__.py":
-                text = _exported(plan, dest, text, *exports, style)
+                text = exported(plan, dest, text, *exports, style)
             text = sort_imports(repo, plan, dest, with_headers(text, style.header, notice))
         elif dest == page:
             text, unlinked = outside_links(markdown_text(text, mapping), dest, lambda p: (
                 p in files or repo.exists(p)), _source_url(prototype, src))
+            text = _with_notice(config, text, shown)
         texts[dest] = text
     if _already_there(repo, new_dir, texts, plan):
         return plan
     _refuse_taken(repo, config, name, files)
     progress(f"including {len(files)} files of {prototype.distribution}")
     if by_entry_point:
-        _entry_point(repo, plan, prototype, new_package)
+        add_entry_point(repo, plan, prototype, new_package)
     elif prototype.is_plugin:
         plan.notes.append(f"no [project.entry-points.{prototype.group}] table in pyproject.toml:"
                           f" the host finds {new_package} as a subpackage of its folder")
@@ -199,6 +198,15 @@ def _module(new_package: str, new_dir: str, dest: str) -> str:
     """The dotted name file ``dest`` of the feature's package will have."""
     parts = posixpath.splitext(dest[len(new_dir) + 1:])[0].split("/")
     return ".".join([new_package, *(parts[:-1] if parts[-1] == "__init__" else parts)])
+
+
+def _with_notice(config: PromoteConfig, page: str, shown: str) -> str:
+    """The page with the experimental notice in the docs format's style, unless it has one."""
+    if remove_notice(page)[1]:
+        return page
+    return get_docs_format(config).add_notice(
+        page, "Experimental", f"`{shown}` is experimental: its API may change, or it may be "
+        "removed, in any release.")
 
 
 def _source_url(prototype: Prototype, src: str) -> str | None:
@@ -312,59 +320,6 @@ def _namespace_of(group: str) -> str:
 
 def _test_root(config: PromoteConfig, name: str) -> str:
     return config.experimental_tests[0].format(name=name)
-
-
-def _entry_table(repo: Repo, group: str | None) -> re.Match | None:
-    """The target's ``[project.entry-points.<group>]`` header, where it registers features
-    through entry points."""
-    if group is None:
-        return None
-    text = repo.read("pyproject.toml") or ""
-    return re.search(rf"""^\[project\.entry-points\.(?:"{re.escape(group)}"|"""
-                     rf"""{re.escape(group)})\]\s*$""", text, re.M)
-
-
-def _entry_point(repo: Repo, plan: Plan, prototype: Prototype, new_package: str) -> None:
-    """The feature's entry point, after the last key of the target's table."""
-    text = plan.writes.get("pyproject.toml", repo.read("pyproject.toml")) or ""
-    header = _entry_table(repo, prototype.group)
-    assert header is not None
-    # blank lines and comments below the table's last key introduce the next table
-    lines = text[header.end():].split("\n")
-    last = 0
-    for i, current in enumerate(lines[1:], 1):
-        if current.startswith("["):
-            break
-        if current.strip() and not current.lstrip().startswith("#"):
-            last = i
-    line = f'{prototype.name} = "{new_package}"'
-    lines.insert(last + 1, line)
-    record(plan, repo, "pyproject.toml", text[:header.end()] + "\n".join(lines))
-    plan.notes.append(f"pyproject.toml: entry point {prototype.group} {line}")
-
-
-def _in_tree_exports(prototype: Prototype, generated: str | None
-                     ) -> tuple[str, list[str]] | None:
-    """Where the feature's exports live (relative to its package) and their names, read
-    from its manifest (the plugin's, or the one written for it): an in-tree feature's
-    package ``__init__`` must export them."""
-    init = prototype.package / "__init__.py"
-    found = _static_manifest(generated or init.read_text(encoding="utf-8"))
-    if not isinstance(found, Feature):
-        raise UsageError(f"{init}: {found}")
-    top = prototype.module if generated is None else found.module.rpartition(".")[0]
-    module = found.module
-    if module == top or not module.startswith(top + "."):
-        return None  # the package exports them itself
-    return module[len(top) + 1:], list(found.exports)
-
-
-def _exported(plan: Plan, dest: str, text: str, submodule: str, names: list[str],
-              style) -> str:
-    result = cm.run_commands(dest, text, [cm.AddExportsCommand(submodule, names, style)])
-    if result.status == "failed":
-        plan.failures.append(f"{dest}: {result.reason.strip().splitlines()[-1]}")
-    return result.code if result.status == "changed" else text
 
 
 def _navigation(repo: Repo, config: PromoteConfig, plan: Plan, page: str, name: str) -> None:
