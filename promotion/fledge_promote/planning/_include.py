@@ -12,9 +12,9 @@ licence header, and the prototype's own notice when its licence is another. Wher
 registers its features through entry points (this repository's
 ``[project.entry-points.fledge]``), the feature gets one; a host whose features are the
 subpackages of its folder (TRL's ``trl/experimental/``) finds it there. A name the target
-already uses is refused up front (``repository._name_uses``); a second run on an included prototype
-plans nothing. Nothing outside the target is changed: the prototype's distribution is named
-for retirement, and when it is installed where promote runs, the plan says so.
+already uses is refused up front (``repository._name_uses``); a second run on an included
+prototype plans nothing. Nothing outside the target is changed: the prototype's distribution
+is named for retirement, and when it is installed where promote runs, the plan says so.
 """
 
 from __future__ import annotations
@@ -23,10 +23,8 @@ import posixpath
 import re
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from importlib import metadata
-
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
 
 from fledge._namespace import FLEDGE_NAMESPACE
 
@@ -36,7 +34,7 @@ from ..repository._docs_formats import get_docs_format, remove_notice
 from ..repository._name_uses import name_uses
 from ..repository._repo import Repo
 from ._paths import DottedMap
-from ._plan import Plan
+from ._plan import Mention, Plan
 from ._promotion import _changelog, _style_for, _verify, collect_mentions
 from ._rewrite import record
 from .inclusion._manifest import GENERATED_MANIFEST, add_manifest, manifest_text
@@ -49,7 +47,9 @@ from .inclusion._text import (
     outside_links,
     python_text,
     relative_style,
+    requirements_note,
     sort_imports,
+    source_url,
     target_licence,
     target_project,
     with_headers,
@@ -59,6 +59,34 @@ __all__ = ["find_ruff", "installed_prototype", "plan_inclusion"]
 
 #: The plan's fact naming the prototype's distribution installed where promote runs.
 INSTALLED = "installed prototype"
+
+
+@dataclass
+class _Inclusion:
+    """Where an include puts a prototype, worked out before any text is written.
+
+    Attributes:
+        files: each destination and what it comes from (see ``_placed``).
+        api: the module a manifest written for the prototype names, or None.
+        page: the docs page's destination, or None.
+        tests: the destinations of its tests.
+        by_entry_point: whether the target registers the feature by entry point.
+    """
+
+    prototype: Prototype
+    new_dir: str
+    new_package: str
+    shown: str
+    kind: str
+    files: dict[str, str]
+    api: str | None
+    page: str | None
+    tests: list[str]
+    by_entry_point: bool
+
+    @property
+    def name(self) -> str:
+        return self.prototype.name
 
 
 def plan_inclusion(repo: Repo, config: PromoteConfig, source: str,
@@ -71,47 +99,80 @@ def plan_inclusion(repo: Repo, config: PromoteConfig, source: str,
             without a prefix naming the target).
 
     Raises:
-        UsageError: ``source`` is no prototype, or the target's manifests need one it lacks.
+        UsageError: ``source`` is no prototype (no folder with a pyproject.toml, no installed
+            distribution, not one top-level package), or its name is no identifier.
         PlanError: the name is already used in the target (each place named).
     """
-    prototype = find_prototype(source, _target_prefixes(repo, config), name)
+    inclusion = _inclusion(repo, config, find_prototype(
+        source, _target_prefixes(repo, config), name))
+    plan = Plan("include", inclusion.name)
+    notice = licence_notice(inclusion.prototype, target_licence(repo))
+    if notice and inclusion.prototype.licence.text:
+        inclusion.files[f"{inclusion.new_dir}/LICENSE"] = "LICENSE"
+    texts, unlinked = _texts(repo, config, plan, inclusion, notice)
+    if _already_there(repo, inclusion.new_dir, texts, plan):
+        return plan
+    _refuse_taken(repo, config, inclusion.name, inclusion.files)
+    progress(f"including {len(inclusion.files)} files of {inclusion.prototype.distribution}")
+    if inclusion.by_entry_point:
+        add_entry_point(repo, plan, inclusion.prototype, inclusion.new_package)
+    elif inclusion.prototype.is_plugin:
+        plan.notes.append(f"no [project.entry-points.{inclusion.prototype.group}] table in "
+                          f"pyproject.toml: the host finds {inclusion.new_package} as a "
+                          "subpackage of its folder")
+    for dest, text in texts.items():
+        record(plan, repo, dest, text)
+    _summarise(repo, config, plan, inclusion, notice)
+    _verify(plan)
+    mentions = collect_mentions(repo, plan, [inclusion.prototype.module,
+                                             inclusion.prototype.distribution])
+    plan.mentions = [m for m in mentions if not (notice and m.text.startswith(notice[:24]))]
+    plan.mentions += unlinked  # above: the kept licence notice is no mention to review
+    return plan
+
+
+def _inclusion(repo: Repo, config: PromoteConfig, prototype: Prototype) -> _Inclusion:
     name = prototype.name
     new_dir = f"{config.experimental_dir}/{name}"
-    new_package = f"{config.experimental_package}.{name}"
-    plan = Plan("include", name)
     files = _placed(config, prototype, new_dir)
     kind = "plugin" if prototype.is_plugin else "prototype"
     api = add_manifest(repo, config, prototype, new_dir, files) \
         if config.manifests == "fledge" and not prototype.is_plugin else None
-    shown = config.public_aliases[0].format(name=name) if config.public_aliases else new_package
-    rules = [(prototype.module, new_package)]
-    if prototype.group:  # the namespace it was served in: its tests import it there
-        rules.append((f"{_namespace_of(prototype.group)}.{name}", shown))
-    relative = relative_style(repo, config)
-    mapping = DottedMap(rules)
+    new_package = f"{config.experimental_package}.{name}"
     page = next((dest for dest, src in files.items() if src == "README" or src in prototype.docs),
                 None)
-    tests = [dest for dest, src in files.items() if src in prototype.tests]
-    test_root = _test_root(config, name)
-    manifest = {"since": config.version, "docs": page, "tests": (test_root,) if tests else None}
-    by_entry_point = prototype.is_plugin and entry_table(repo, prototype.group) is not None
+    return _Inclusion(
+        prototype, new_dir, new_package,
+        config.public_aliases[0].format(name=name) if config.public_aliases else new_package,
+        kind, files, api, page, [dest for dest, src in files.items() if src in prototype.tests],
+        prototype.is_plugin and entry_table(repo, prototype.group) is not None)
+
+
+def _texts(repo: Repo, config: PromoteConfig, plan: Plan, inclusion: _Inclusion,
+           notice: str | None) -> tuple[dict[str, str], list[Mention]]:
+    """What include writes at each destination, and the page's links it changed."""
+    prototype, new_dir, new_package = inclusion.prototype, inclusion.new_dir, \
+        inclusion.new_package
+    rules = [(prototype.module, new_package)]
+    if prototype.group:  # the namespace it was served in: its tests import it there
+        rules.append((f"{_namespace_of(prototype.group)}.{inclusion.name}", inclusion.shown))
+    mapping = DottedMap(rules)
+    relative = relative_style(repo, config)
     style = _style_for(repo, config, repo.files_under(config.experimental_dir)[:50])
-    generated = None
-    if api is not None:
-        generated = manifest_text(prototype, f"{new_package}.{api}", _source_text(
-            prototype, files[f"{new_dir}/{api}.py"]), config.version, target_project(repo).get(
-            "name"), style)
-    exports = None if by_entry_point or not prototype.is_plugin else \
+    project = target_project(repo).get("name")
+    generated = None if inclusion.api is None else manifest_text(
+        prototype, f"{new_package}.{inclusion.api}", _source_text(
+            prototype, inclusion.files[f"{new_dir}/{inclusion.api}.py"]), config.version,
+        project, style)
+    exports = None if inclusion.by_entry_point or not prototype.is_plugin else \
         in_tree_exports(prototype, generated)
+    manifest = {"since": config.version, "docs": inclusion.page,
+                "tests": (_test_root(config, inclusion.name),) if inclusion.tests else None}
     if exports is not None:  # an in-tree feature's manifest names its own package
         manifest["module"] = new_package
-    notice = licence_notice(prototype, target_licence(repo))
-    if notice and prototype.licence.text:
-        files[f"{new_dir}/LICENSE"] = "LICENSE"
-    project = target_project(repo).get("name")
     renamed = (prototype.distribution, project) if isinstance(project, str) else None
     texts, unlinked = {}, []
-    for dest, src in files.items():
+    for dest, src in inclusion.files.items():
         text = generated if src == GENERATED_MANIFEST else _source_text(prototype, src)
         if dest.endswith(".py"):
             inside = relative and dest.startswith(new_dir + "/")
@@ -121,48 +182,45 @@ def plan_inclusion(repo: Repo, config: PromoteConfig, source: str,
             if exports and dest == f"{new_dir}/__init__.py":
                 text = exported(plan, dest, text, *exports, style)
             text = sort_imports(repo, plan, dest, with_headers(text, style.header, notice))
-        elif dest == page:
+        elif dest == inclusion.page:
             text, unlinked = outside_links(markdown_text(text, mapping), dest, lambda p: (
-                p in files or repo.exists(p)), _source_url(prototype, src))
-            text = _with_notice(config, text, shown)
+                p in inclusion.files or repo.exists(p)), source_url(prototype, src))
+            text = _with_notice(config, text, inclusion.shown)
         texts[dest] = text
-    if _already_there(repo, new_dir, texts, plan):
-        return plan
-    _refuse_taken(repo, config, name, files)
-    progress(f"including {len(files)} files of {prototype.distribution}")
-    if by_entry_point:
-        add_entry_point(repo, plan, prototype, new_package)
-    elif prototype.is_plugin:
-        plan.notes.append(f"no [project.entry-points.{prototype.group}] table in pyproject.toml:"
-                          f" the host finds {new_package} as a subpackage of its folder")
-    for dest, text in texts.items():
-        record(plan, repo, dest, text)
-    _facts(plan, prototype, new_package, shown, config, test_root if tests else None, page)
+    return texts, unlinked
+
+
+def _summarise(repo: Repo, config: PromoteConfig, plan: Plan, inclusion: _Inclusion,
+               notice: str | None) -> None:
+    """The plan's facts and notes, its navigation entry and changelog line."""
+    prototype, name, kind = inclusion.prototype, inclusion.name, inclusion.kind
+    tests = [_test_root(config, name)] if inclusion.tests else []
+    plan.facts = {"from": f"{prototype.distribution} ({prototype.root})",
+                  "to": inclusion.new_package, "import path": inclusion.shown,
+                  "since": config.version, "summary": prototype.summary or "-",
+                  "owners": list(prototype.owners),
+                  "requirements": list(prototype.requirements), "tests": tests,
+                  "docs": inclusion.page or "-"}
+    plan.test_paths = tests
+    licence = prototype.licence
     if notice:
-        plan.facts["licence"] = (f"{prototype.licence.spdx or 'its own'} (not the target's): "
-                                 "its copyright and licence notice are kept"
-                                 + (f" ({new_dir}/LICENSE)" if prototype.licence.text else ""))
-    elif prototype.licence.spdx is None and prototype.licence.text is None:
+        plan.facts["licence"] = (f"{licence.spdx or 'its own'} (not the target's): its "
+                                 "copyright and licence notice are kept" + (
+                                     f" ({inclusion.new_dir}/LICENSE)" if licence.text else ""))
+    elif licence.spdx is None and licence.text is None:
         plan.notes.append(f"{prototype.distribution} states no licence: make sure its authors "
                           "agree to its inclusion under the target's licence")
-    plan.test_paths = [test_root] if tests else []
-    if page:
-        _navigation(repo, config, plan, page, name)
+    if inclusion.page:
+        _navigation(repo, config, plan, inclusion.page, name)
     else:
         plan.notes.append(f"the {kind} has no docs page (docs/*.md): none added")
-    _requirements_note(repo, plan, prototype)
+    requirements_note(plan, prototype, target_project(repo))
     _changelog(repo, config, plan, f"- New experimental feature `{name}`, included from the "
-               f"{kind} `{prototype.distribution}`: import it from `{shown}`.")
+               f"{kind} `{prototype.distribution}`: import it from `{inclusion.shown}`.")
     plan.notes.append(f"the {kind} distribution {prototype.distribution} can now be retired: "
                       f"`pip uninstall {prototype.distribution}` wherever it is installed (both "
                       f"would provide {name!r}) and archive its repository")
     _installed_note(plan, prototype)
-    _verify(plan)
-    plan.mentions = [m for m in collect_mentions(repo, plan, [prototype.module,
-                                                              prototype.distribution])
-                     if not (notice and m.text.startswith(notice[:24]))]  # the kept notice
-    plan.mentions += unlinked
-    return plan
 
 
 def installed_prototype(plan: Plan) -> str | None:
@@ -209,17 +267,6 @@ def _with_notice(config: PromoteConfig, page: str, shown: str) -> str:
         "removed, in any release.")
 
 
-def _source_url(prototype: Prototype, src: str) -> str | None:
-    """The URL of the folder holding ``src`` in the prototype's GitHub or GitLab repository."""
-    if prototype.repository is None or src == "README" and prototype.readme is None:
-        return None
-    rel = prototype.readme[0] if src == "README" and prototype.readme else src
-    if not (prototype.root / rel).is_file():
-        return None  # a readme from installed metadata: where it sits is unknown
-    folder = posixpath.dirname(rel)
-    return f"{prototype.repository}/blob/HEAD" + (f"/{folder}" if folder else "")
-
-
 def _source_text(prototype: Prototype, src: str) -> str:
     if src == "README":
         assert prototype.readme is not None
@@ -246,39 +293,6 @@ def _refuse_taken(repo: Repo, config: PromoteConfig, name: str, files: dict[str,
     if uses:
         raise PlanError([f"the name {name!r} is already used in {repo.root.name}; pass "
                          "--name NAME to include it under another name", *uses])
-
-
-def _facts(plan: Plan, prototype: Prototype, new_package: str, shown: str,
-           config: PromoteConfig, tests: str | None, page: str | None) -> None:
-    plan.facts = {"from": f"{prototype.distribution} ({prototype.root})", "to": new_package,
-                  "import path": shown, "since": config.version,
-                  "summary": prototype.summary or "-", "owners": list(prototype.owners),
-                  "requirements": list(prototype.requirements),
-                  "tests": [tests] if tests else [], "docs": page or "-"}
-
-
-def _requirements_note(repo: Repo, plan: Plan, prototype: Prototype) -> None:
-    """Name the prototype's requirements that the target does not declare."""
-    project = target_project(repo)
-    declared = {canonicalize_name(str(project.get("name") or ""))}
-    optional = project.get("optional-dependencies") or {}
-    for line in [*(project.get("dependencies") or ()),
-                 *(r for group in optional.values() if isinstance(group, list) for r in group)]:
-        try:
-            declared.add(canonicalize_name(Requirement(str(line)).name))
-        except InvalidRequirement:
-            continue
-    missing = []
-    for line in prototype.requirements:
-        try:
-            if canonicalize_name(Requirement(line).name) not in declared:
-                missing.append(line)
-        except InvalidRequirement:
-            missing.append(line)
-    if missing:
-        plan.notes.append(f"requirements of {prototype.distribution} the target does not "
-                          f"declare: {', '.join(missing)}; add them to [project] dependencies "
-                          "or an extra")
 
 
 def _placed(config: PromoteConfig, prototype: Prototype, new_dir: str) -> dict[str, str]:

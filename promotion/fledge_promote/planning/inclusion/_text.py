@@ -20,6 +20,9 @@ import sysconfig
 from collections.abc import Callable
 from pathlib import Path
 
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
 from ...repository._config import PromoteConfig
 from ...repository._links import resolve_link, rewrite_links
 from ...repository._markdown import rewrite_markdown
@@ -37,7 +40,8 @@ except ModuleNotFoundError:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 __all__ = ["find_ruff", "licence_notice", "markdown_text", "outside_links", "python_text",
-           "relative_style", "sort_imports", "target_licence", "target_project"]
+           "relative_style", "requirements_note", "sort_imports", "source_url",
+           "target_licence", "target_project"]
 
 _RELATIVE = re.compile(r"^\s*from \.", re.M)
 _INLINE_CODE = re.compile(r"(?<!`)`[^`\n]+`(?!`)")
@@ -179,3 +183,38 @@ def outside_links(text: str, page: str, exists: Callable[[str], bool],
     return new, [Mention(page, e.line, f"link {e.old} -> {e.new}", "edited") if e.new else
                  Mention(page, e.line, f"link {e.old} made plain text: it points into the "
                                        "prototype's own tree", "unlinked") for e in edits]
+
+
+def requirements_note(plan: Plan, prototype: Prototype, project: dict) -> None:
+    """Name the prototype's requirements that the target does not declare."""
+    declared = {canonicalize_name(str(project.get("name") or ""))}
+    optional = project.get("optional-dependencies")
+    groups = [project.get("dependencies"), *(optional.values() if isinstance(optional, dict)
+                                              else ())]
+    for line in [r for group in groups if isinstance(group, list) for r in group]:
+        try:
+            declared.add(canonicalize_name(Requirement(str(line)).name))
+        except InvalidRequirement:
+            continue
+    missing = []
+    for line in prototype.requirements:
+        try:
+            if canonicalize_name(Requirement(line).name) not in declared:
+                missing.append(line)
+        except InvalidRequirement:
+            missing.append(line)
+    if missing:
+        plan.notes.append(f"requirements of {prototype.distribution} the target does not "
+                          f"declare: {', '.join(missing)}; add them to [project] dependencies "
+                          "or an extra")
+
+
+def source_url(prototype: Prototype, src: str) -> str | None:
+    """The URL of the folder holding ``src`` in the prototype's GitHub or GitLab repository."""
+    if prototype.repository is None or src == "README" and prototype.readme is None:
+        return None
+    rel = prototype.readme[0] if src == "README" and prototype.readme else src
+    if not (prototype.root / rel).is_file():
+        return None  # a readme from installed metadata: where it sits is unknown
+    folder = posixpath.dirname(rel)
+    return f"{prototype.repository}/blob/HEAD" + (f"/{folder}" if folder else "")
