@@ -333,3 +333,21 @@ def test_name_uses_names_each_place(trl_repo):
     assert name_uses(repo, config, "FooTrain") == []  # part of a longer identifier
     assert name_uses(repo, config, "foo_weight") == []  # code outside the docs
     assert name_uses(repo, config, "cgrpo") == []
+
+
+def test_a_prototypes_metadata_is_read_as_untrusted(tmp_path):
+    """Wrong types are skipped and a readme or licence outside the tree is never read."""
+    from fledge_promote.planning.inclusion._prototype import find_prototype
+
+    outside = tmp_path / "secret.md"
+    outside.write_text("# not the prototype's\n")
+    tree = tmp_path / "tree"
+    (tree / "trl_odd").mkdir(parents=True)
+    (tree / "trl_odd" / "__init__.py").write_text("")
+    (tree / "pyproject.toml").write_text(
+        '[project]\nname = "trl-odd"\nreadme = "../secret.md"\ndependencies = "trl"\n'
+        'license-files = "../secret.md"\nclassifiers = 3\nauthors = ["a"]\n')
+    found = find_prototype(str(tree), ("trl_",))
+    assert (found.name, found.module, found.distribution) == ("odd", "trl_odd", "trl-odd")
+    assert found.readme is None and found.requirements == () and found.owners == ()
+    assert found.licence.text is None and found.licence.spdx is None

@@ -175,7 +175,7 @@ def _from_tree(root: Path) -> Prototype:
                           package.name, root, package, group)
     prototype.summary = _str(project.get("description")) or ""
     prototype.owners = _people(project.get("authors")) or _people(project.get("maintainers"))
-    prototype.requirements = tuple(str(r) for r in project.get("dependencies") or ()
+    prototype.requirements = tuple(r for r in _list(project.get("dependencies"))
                                    if isinstance(r, str))
     prototype.readme = _tree_readme(root, project.get("readme"))
     if prototype.readme and (root / prototype.readme[0]).resolve().is_relative_to(package):
@@ -239,7 +239,7 @@ def _tree_readme(root: Path, readme: Any) -> tuple[str, str] | None:
 def tree_licence(root: Path, project: dict[str, Any], owners: tuple[str, ...]) -> Licence:
     declared = project.get("license")
     spdx = declared if isinstance(declared, str) else None
-    files = [f for f in project.get("license-files") or () if isinstance(f, str)]
+    files = [f for f in _list(project.get("license-files")) if isinstance(f, str)]
     if isinstance(declared, dict):
         if isinstance(declared.get("file"), str):
             files.insert(0, declared["file"])
@@ -251,7 +251,7 @@ def tree_licence(root: Path, project: dict[str, Any], owners: tuple[str, ...]) -
         if path.is_file() and path.is_relative_to(root):
             text = path.read_text(encoding="utf-8", errors="replace")
             break
-    spdx = spdx or _classifier_licence(project.get("classifiers") or ()) or _titled(text)
+    spdx = spdx or _classifier_licence(_list(project.get("classifiers"))) or _titled(text)
     return Licence(spdx, text, _copyright(text, owners))
 
 
@@ -331,6 +331,10 @@ def _repository(urls: Any) -> str | None:
                 r"https://(?:github|gitlab)\.com/[\w.-]+/[\w.-]+/?", value.strip()):
             return value.strip().rstrip("/").removesuffix(".git")
     return None
+
+
+def _list(value: Any) -> list:
+    return value if isinstance(value, list) else []
 
 
 def _str(value: Any) -> str | None:
