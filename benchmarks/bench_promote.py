@@ -7,8 +7,9 @@ goes (cProfile, by module), and two references measured in the same run: reading
 pre-filter would pay). Then the TRL copy (the installed release's sdist, or its installed
 package, with docs and tests laid out like TRL's; see tests/promotion/trl_copy.py): the dry
 runs of a feature's whole life there (a flat promotion of ``cpo``, a demotion of ``rloo``, an
-inclusion of a plugin made by ``fledge new``, the prune of the shims the demotion leaves),
-against reading its files.
+inclusion of a plugin made by ``fledge new`` and of TRL's real ``trl-cgrpo`` 0.2.0 from PyPI
+(see tests/promotion/cgrpo_copy.py), the prune of the shims the demotion leaves), against
+reading its files.
 
     python benchmarks/bench_promote.py            # 2,000 .py / 300 .md (aim: under 10 s),
                                                   # then the TRL copy (aim: under 2 s)
@@ -169,6 +170,7 @@ def trl_copy_figure() -> None:
     """The dry runs of a feature's whole life on a git repository built from TRL's real
     package: a flat promotion, a demotion, the prune of the shims it leaves, an inclusion."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "promotion"))
+    from cgrpo_copy import cgrpo_sdist, unpack_cgrpo
     from trl_copy import PROMOTED, build_trl_copy, git
 
     with tempfile.TemporaryDirectory(prefix="bench-promote-trl-") as tmp:
@@ -197,6 +199,13 @@ def trl_copy_figure() -> None:
             ("include length_bonus", lambda r, c: plan_inclusion(r, c, str(plugin)),
              ["include", str(plugin)]),
         ]
+        archive = cgrpo_sdist()
+        if archive is None:
+            print("  include trl-cgrpo: skipped (its sdist could not be fetched: offline?)")
+        else:
+            cgrpo = unpack_cgrpo(archive, Path(tmp) / "cgrpo")
+            steps.append(("include trl-cgrpo (PyPI)", lambda r, c: plan_inclusion(
+                r, c, str(cgrpo)), ["include", str(cgrpo)]))
         for label, plan_fn, argv in steps:
             _lifecycle_figure(root, label, lifecycle(plan_fn), argv, read_seconds)
         # prune needs shims: apply the demotion, then plan the removal of what it left

@@ -37,6 +37,20 @@ __all__ = ["main"]
 _SUBCOMMANDS = ("check", "include", "demote", "deprecate", "retire", "prune", "report")
 
 
+_SUBCOMMAND_HELP = """\
+commands (each has -h):
+  promote NAME [--apply]           promote an experimental feature to the stable API
+  promote check NAME|--all         is a feature ready? the checks, with reasons and fixes
+  promote include SOURCE           an outside prototype -> an experimental in-tree feature
+  promote demote NAME              stable -> experimental, shims at the old paths
+  promote deprecate NAME --removal V   stable -> deprecated
+  promote retire NAME              experimental -> gone
+  promote prune [--version V]      remove the shims whose removal version has come
+  promote report NAME|--all        the evidence for promoting or removing, most neglected first
+  promote --recover                finish or undo a run that was interrupted
+"""
+
+
 def _progress(quiet: bool) -> Callable[[str], None]:
     def emit(line: str) -> None:
         if not quiet:
@@ -70,8 +84,8 @@ def _parsers() -> dict[str, argparse.ArgumentParser]:
 
     promote = argparse.ArgumentParser(
         prog="promote", description="Promote an experimental feature into the stable namespace "
-        "(dry run by default). Also: promote check|deprecate|retire|report ... (see `promote check "
-        "-h`).")
+        "(dry run by default).", epilog=_SUBCOMMAND_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     promote.add_argument("name", nargs="?", help="the feature to promote")
     promote.add_argument("--apply", action="store_true", help="carry the plan out")
     promote.add_argument("--force", action="store_true", help="apply even if checks fail")
@@ -93,10 +107,17 @@ def _parsers() -> dict[str, argparse.ArgumentParser]:
     retire.add_argument("name")
     retire.add_argument("--replacement", help="what to use instead")
     include = argparse.ArgumentParser(
-        prog="promote include", description="Move a plugin prototyped outside the repository "
-        "into its experimental namespace, as an in-tree feature.")
-    include.add_argument("source", help="the plugin's source tree (a folder with a "
+        prog="promote include", description="Move a prototype made outside the repository (a "
+        "fledge plugin or any project with one top-level package) into its experimental "
+        "namespace, as an in-tree feature.")
+    include.add_argument("source", help="the prototype's source tree (a folder with a "
                                         "pyproject.toml), or an installed distribution's name")
+    include.add_argument("--name", help="the feature's name (default: the plugin's entry point, "
+                                        "else its package's name without a prefix naming the "
+                                        "target: trl_cgrpo -> cgrpo)")
+    include.add_argument("--uninstall-prototype", action="store_true",
+                         help="with --apply: uninstall the prototype's distribution from this "
+                              "environment (pip) before applying, instead of refusing")
     demote = argparse.ArgumentParser(
         prog="promote demote", description="Move a stable feature back into the experimental "
         "namespace, with a FutureWarning shim at every old import path.")
@@ -311,6 +332,8 @@ def _lifecycle(args: argparse.Namespace, command: str) -> int:
     status = 1 if plan.failures else 0
     if args.apply:
         _refuse_dirty(repo, args)
+        if command == "include":
+            output["uninstalled"] = _installed_prototype(plan, args, progress)
         apply_plan(repo, plan, progress)
         output["applied"] = True
         output["environment"] = _refresh(repo, plan, progress, args)
@@ -323,6 +346,24 @@ def _lifecycle(args: argparse.Namespace, command: str) -> int:
     if args.json:
         print(json.dumps(output, indent=2))
     return status
+
+
+def _installed_prototype(plan: Plan, args: argparse.Namespace, progress) -> str | None:
+    """Refuse to include a prototype still installed here, or uninstall it when asked;
+    returns the distribution uninstalled."""
+    from .applying._prototype import uninstall
+    from .planning._include import installed_prototype
+
+    dist = installed_prototype(plan)
+    if dist is None:
+        return None
+    if not args.uninstall_prototype:
+        raise RefusedError(f"the prototype {dist} is installed where promote runs "
+                           f"({sys.executable}): it and the included feature would both provide "
+                           f"{plan.feature!r}; pass --uninstall-prototype, or `pip uninstall "
+                           f"{dist}` first. Nothing was written.")
+    uninstall(dist, progress)
+    return dist
 
 
 def _plan_lifecycle(repo, config, args: argparse.Namespace, command: str, progress) -> Plan:
@@ -340,7 +381,7 @@ def _plan_lifecycle(repo, config, args: argparse.Namespace, command: str, progre
         info = find_feature(repo, config, args.name)
         return plan_retirement(repo, config, info, args.replacement, progress)
     if command == "include":
-        return plan_inclusion(repo, config, args.source, progress)
+        return plan_inclusion(repo, config, args.source, progress, name=args.name)
     if command == "demote":
         return plan_demotion(repo, config, args.name, args.removal, progress)
     return plan_prune(repo, config, args.version, progress)

@@ -281,7 +281,7 @@ def test_include_refuses_what_is_not_a_plugin(trl_copy, tmp_path):
     (tmp_path / "empty").mkdir()
     (tmp_path / "empty" / "pyproject.toml").write_text('[project]\nname = "x"\n')
     done = promote(trl_copy, "include", str(tmp_path / "empty"), "-q")
-    assert done.returncode == 2 and "has no entry point naming a package" in done.stderr
+    assert done.returncode == 2 and "no top-level package" in done.stderr
 
 
 def test_include_an_installed_distribution(trl_copy, tmp_path):

@@ -1,218 +1,312 @@
-"""``include``: a plugin prototyped outside the repository becomes an in-tree experimental
-feature.
+"""``include``: a prototype made outside the repository becomes an in-tree experimental feature.
 
-SOURCE is the plugin's source tree (what ``fledge new`` writes: ``pyproject.toml`` with an
-entry point naming the plugin's package, ``tests/``, ``docs/``) or the name of an installed
-plugin distribution (its source tree when it is installed editable, else its installed
-package alone). The package becomes ``<experimental_package>.<name>``, its tests go to the
-experimental tests, its docs page to the docs with an entry in the experimental navigation
-section, its imports and dotted strings follow the new package, and its manifest keeps its
-owners and summary with ``since`` set to the version being developed. Python files get the
-target's licence header. Where the target registers its features through entry points
-(this repository's ``[project.entry-points.fledge]``), the feature gets one; a host whose
-features are the subpackages of its folder (TRL's ``trl/experimental/``) finds it there.
-Nothing outside the target is changed: the plugin's distribution is named for retirement.
+SOURCE is the prototype's source tree (a ``pyproject.toml`` and one top-level package: what
+``fledge new`` writes, or any project such as TRL's ``trl-cgrpo``) or the name of an
+installed distribution (its source tree when it is installed editable, else its installed
+package alone); see ``_prototype``. The package becomes ``<experimental_package>.<name>``,
+its tests go to the experimental tests, its docs page (its own, else its readme) to the docs
+with an entry in the experimental navigation section, its imports and dotted strings follow
+the new package, in the target's import style. A plugin's manifest keeps its owners and
+summary with ``since`` set to the version being developed. Python files get the target's
+licence header, and the prototype's own notice when its licence is another. Where the target
+registers its features through entry points (this repository's
+``[project.entry-points.fledge]``), the feature gets one; a host whose features are the
+subpackages of its folder (TRL's ``trl/experimental/``) finds it there. A name the target
+already uses is refused up front (``repository._name_uses``); a second run on an included
+prototype plans nothing. Nothing outside the target is changed: the prototype's distribution
+is named for retirement, and when it is installed where promote runs, the plan says so.
 """
 
 from __future__ import annotations
 
-import os
 import posixpath
 import re
-import shutil
-import subprocess
 import sys
-import sysconfig
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import metadata
-from pathlib import Path
 
-from fledge import Feature
 from fledge._namespace import FLEDGE_NAMESPACE
 
-from .._errors import PlanError, UsageError
+from .._errors import PlanError
 from ..repository._config import PromoteConfig
-from ..repository._docs_formats import get_docs_format
-from ..repository._features import _static_manifest
-from ..repository._repo import Repo, editable_root
-from ..repository._style import licence_header
-from . import codemods as cm
+from ..repository._docs_formats import get_docs_format, remove_notice
+from ..repository._name_uses import name_uses
+from ..repository._repo import Repo
 from ._paths import DottedMap
-from ._plan import Plan
+from ._plan import Mention, Plan
 from ._promotion import _changelog, _style_for, _verify, collect_mentions
-from ._rewrite import python_commands, record
+from ._rewrite import record
+from .inclusion._manifest import GENERATED_MANIFEST, add_manifest, manifest_text
+from .inclusion._prototype import Prototype, find_prototype
+from .inclusion._register import add_entry_point, entry_table, exported, in_tree_exports
+from .inclusion._text import (
+    find_ruff,
+    licence_notice,
+    markdown_text,
+    outside_links,
+    python_text,
+    relative_style,
+    requirements_note,
+    sort_imports,
+    source_url,
+    target_licence,
+    target_project,
+    with_headers,
+)
 
-try:
-    import tomllib
-except ModuleNotFoundError:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
+__all__ = ["find_ruff", "installed_prototype", "plan_inclusion"]
 
-__all__ = ["Plugin", "find_plugin", "plan_inclusion"]
-
-_SKIP = ("__pycache__", ".pyc", ".egg-info")
+#: The plan's fact naming the prototype's distribution installed where promote runs.
+INSTALLED = "installed prototype"
 
 
 @dataclass
-class Plugin:
-    """A plugin to include, read from its source tree or its installed distribution.
+class _Inclusion:
+    """Where an include puts a prototype, worked out before any text is written.
 
     Attributes:
-        name: the feature's name (its entry point's name).
-        distribution: the plugin's distribution name.
-        group: the entry point group it registers in.
-        module: the dotted package its entry point names.
-        root: its source tree, or the folder holding its installed package.
-        package: its package folder.
-        tests: its test files (relative to ``root``).
-        docs: its docs pages (relative to ``root``).
+        files: each destination and what it comes from (see ``_placed``).
+        api: the module a manifest written for the prototype names, or None.
+        page: the docs page's destination, or None.
+        tests: the destinations of its tests.
+        by_entry_point: whether the target registers the feature by entry point.
     """
 
-    name: str
-    distribution: str
-    group: str
-    module: str
-    root: Path
-    package: Path
-    tests: list[str] = field(default_factory=list)
-    docs: list[str] = field(default_factory=list)
+    prototype: Prototype
+    new_dir: str
+    new_package: str
+    shown: str
+    kind: str
+    files: dict[str, str]
+    api: str | None
+    page: str | None
+    tests: list[str]
+    by_entry_point: bool
 
-
-def find_plugin(source: str) -> Plugin:
-    """The plugin ``source`` names: a source tree, or an installed distribution's name.
-
-    Raises:
-        UsageError: neither, or no entry point naming a package of it.
-    """
-    path = Path(source)
-    if path.is_dir():
-        return _from_tree(path.resolve())
-    try:
-        dist = metadata.distribution(source)
-    except metadata.PackageNotFoundError:
-        raise UsageError(f"{source!r} is neither a folder nor an installed distribution; give "
-                         "the plugin's source tree (a folder with pyproject.toml) or the name "
-                         "`pip list` shows") from None
-    root = editable_root(dist)
-    if root is not None and (root / "pyproject.toml").is_file():
-        return _from_tree(root)
-    points = list(dist.entry_points)
-    if not points:
-        raise UsageError(f"distribution {source!r} has no entry point: it is not a plugin")
-    point = points[0]
-    top = point.value.split(":")[0].split(".")[0]
-    spec = Path(str(dist.locate_file(top)))
-    if not (spec / "__init__.py").is_file():
-        raise UsageError(f"distribution {source!r}: entry point {point.name} names {top}, which "
-                         "is not an installed package folder")
-    return Plugin(point.name, dist.metadata["Name"], point.group, point.value.split(":")[0],
-                  spec.parent, spec)
-
-
-def _from_tree(root: Path) -> Plugin:
-    pyproject = root / "pyproject.toml"
-    try:
-        project = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {})
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise UsageError(f"{pyproject}: cannot read it ({exc})") from None
-    for group, points in project.get("entry-points", {}).items():
-        for name, value in points.items():
-            module = value.split(":")[0]
-            top = module.split(".")[0]
-            for base in (root, root / "src"):
-                if (base / top / "__init__.py").is_file():
-                    plugin = Plugin(name, project.get("name", root.name), group, module, root,
-                                    base / top)
-                    plugin.tests = _files(root, "tests", (".py",))
-                    plugin.docs = _files(root, "docs", (".md", ".mdx"))
-                    return plugin
-    raise UsageError(f"{pyproject} has no entry point naming a package of {root}: add one "
-                     "(`[project.entry-points.fledge] <name> = \"<package>\"`)")
-
-
-def _files(root: Path, folder: str, suffixes: tuple[str, ...]) -> list[str]:
-    base = root / folder
-    if not base.is_dir():
-        return []
-    return sorted(p.relative_to(root).as_posix() for p in base.rglob("*")
-                  if p.is_file() and p.suffix in suffixes and not any(s in str(p) for s in _SKIP))
+    @property
+    def name(self) -> str:
+        return self.prototype.name
 
 
 def plan_inclusion(repo: Repo, config: PromoteConfig, source: str,
-                   progress: Callable[[str], None] = lambda line: None) -> Plan:
-    """Plan including the plugin ``source`` names as an experimental in-tree feature.
+                   progress: Callable[[str], None] = lambda line: None,
+                   name: str | None = None) -> Plan:
+    """Plan including the prototype ``source`` names as an experimental in-tree feature.
+
+    Args:
+        name: the feature's name (default: the plugin's entry point, else its package's name
+            without a prefix naming the target).
 
     Raises:
-        UsageError: ``source`` is not a plugin.
-        PlanError: the feature's destination (package, tests, page) exists already.
+        UsageError: ``source`` is no prototype (no folder with a pyproject.toml, no installed
+            distribution, not one top-level package), or its name is no identifier.
+        PlanError: the name is already used in the target (each place named).
     """
-    plugin = find_plugin(source)
-    name = plugin.name
-    if not name.isidentifier():
-        raise UsageError(f"the plugin's entry point name {name!r} is not a Python identifier")
-    new_dir = f"{config.experimental_dir}/{name}"
-    new_package = f"{config.experimental_package}.{name}"
-    plan = Plan("include", name)
-    files = _placed(repo, config, plugin, new_dir)
-    taken = [f"{dest} exists already; remove it or rename the feature" for dest in files
-             if repo.exists(dest)]
-    if repo.exists(new_dir):
-        taken.insert(0, f"{new_dir}/ exists already: the repository has a feature {name!r}")
-    if taken:
-        raise PlanError(taken)
-    progress(f"including {len(files)} files of {plugin.distribution}")
-    style = _style_for(repo, config, repo.files_under(config.experimental_dir)[:50])
-    shown = config.public_aliases[0].format(name=name) if config.public_aliases else new_package
-    # the plugin's package, and the namespace it was served in (its tests import it there)
-    mapping = DottedMap([(plugin.module.split(".")[0], new_package),
-                         (f"{_namespace_of(plugin.group)}.{name}", shown)])
-    page = next((dest for dest, src in files.items() if src in plugin.docs), None)
-    tests = [dest for dest, src in files.items() if src in plugin.tests]
-    manifest = {"since": config.version, "docs": page,
-                "tests": (_test_root(config, name),) if tests else None}
-    by_entry_point = _entry_point(repo, plan, plugin, new_package)
-    exports = None if by_entry_point else _in_tree_exports(plugin, new_package)
-    if exports is not None:  # an in-tree feature's manifest names its own package
-        manifest["module"] = new_package
-    for dest, src in files.items():
-        text = (plugin.root / src).read_text(encoding="utf-8")
-        if dest.endswith(".py"):
-            text = _rewritten(repo, plan, dest, text, mapping, manifest, plugin)
-            if exports and dest == f"{new_dir}/__init__.py":
-                text = _exported(plan, dest, text, *exports, style)
-            if style.header and not licence_header(text):
-                text = style.header + "\n" + text
-            text = _sorted_imports(repo, plan, dest, text)
+    inclusion = _inclusion(repo, config, find_prototype(
+        source, _target_prefixes(repo, config), name))
+    plan = Plan("include", inclusion.name)
+    notice = licence_notice(inclusion.prototype, target_licence(repo))
+    if notice and inclusion.prototype.licence.text:
+        inclusion.files[f"{inclusion.new_dir}/LICENSE"] = "LICENSE"
+    texts, unlinked = _texts(repo, config, plan, inclusion, notice)
+    if _already_there(repo, inclusion.new_dir, texts, plan):
+        return plan
+    _refuse_taken(repo, config, inclusion.name, inclusion.files)
+    progress(f"including {len(inclusion.files)} files of {inclusion.prototype.distribution}")
+    if inclusion.by_entry_point:
+        add_entry_point(repo, plan, inclusion.prototype, inclusion.new_package)
+    elif inclusion.prototype.is_plugin:
+        plan.notes.append(f"no [project.entry-points.{inclusion.prototype.group}] table in "
+                          f"pyproject.toml: the host finds {inclusion.new_package} as a "
+                          "subpackage of its folder")
+    for dest, text in texts.items():
         record(plan, repo, dest, text)
-    plan.facts = {"from": f"{plugin.distribution} ({plugin.root})", "to": new_package,
-                  "import path": shown, "since": config.version,
-                  "tests": [_test_root(config, name)] if tests else [], "docs": page or "-"}
-    plan.test_paths = [_test_root(config, name)] if tests else []
-    if page:
-        _navigation(repo, config, plan, page, name)
-    else:
-        plan.notes.append("the plugin has no docs page (docs/*.md): none added")
-    _changelog(repo, config, plan, f"- New experimental feature `{name}`, included from the "
-               f"plugin `{plugin.distribution}`: import it from `{shown}`.")
-    plan.notes.append(f"the plugin distribution {plugin.distribution} can now be retired: "
-                      f"`pip uninstall {plugin.distribution}` wherever it is installed (both "
-                      f"would provide {name!r}) and archive its repository")
+    _summarise(repo, config, plan, inclusion, notice)
     _verify(plan)
-    plan.mentions = collect_mentions(repo, plan, [plugin.module.split(".")[0],
-                                                  plugin.distribution])
+    mentions = collect_mentions(repo, plan, [inclusion.prototype.module,
+                                             inclusion.prototype.distribution])
+    plan.mentions = [m for m in mentions if not (notice and m.text.startswith(notice[:24]))]
+    plan.mentions += unlinked  # above: the kept licence notice is no mention to review
     return plan
 
 
-def _placed(repo: Repo, config: PromoteConfig, plugin: Plugin, new_dir: str) -> dict[str, str]:
-    """Each destination in the repository and the plugin file it comes from."""
+def _inclusion(repo: Repo, config: PromoteConfig, prototype: Prototype) -> _Inclusion:
+    name = prototype.name
+    new_dir = f"{config.experimental_dir}/{name}"
+    files = _placed(config, prototype, new_dir)
+    kind = "plugin" if prototype.is_plugin else "prototype"
+    api = add_manifest(repo, config, prototype, new_dir, files) \
+        if config.manifests == "fledge" and not prototype.is_plugin else None
+    new_package = f"{config.experimental_package}.{name}"
+    page = next((dest for dest, src in files.items() if src == "README" or src in prototype.docs),
+                None)
+    return _Inclusion(
+        prototype, new_dir, new_package,
+        config.public_aliases[0].format(name=name) if config.public_aliases else new_package,
+        kind, files, api, page, [dest for dest, src in files.items() if src in prototype.tests],
+        prototype.is_plugin and entry_table(repo, prototype.group) is not None)
+
+
+def _texts(repo: Repo, config: PromoteConfig, plan: Plan, inclusion: _Inclusion,
+           notice: str | None) -> tuple[dict[str, str], list[Mention]]:
+    """What include writes at each destination, and the page's links it changed."""
+    prototype, new_dir, new_package = inclusion.prototype, inclusion.new_dir, \
+        inclusion.new_package
+    rules = [(prototype.module, new_package)]
+    if prototype.group:  # the namespace it was served in: its tests import it there
+        rules.append((f"{_namespace_of(prototype.group)}.{inclusion.name}", inclusion.shown))
+    mapping = DottedMap(rules)
+    relative = relative_style(repo, config)
+    style = _style_for(repo, config, repo.files_under(config.experimental_dir)[:50])
+    project = target_project(repo).get("name")
+    generated = None if inclusion.api is None else manifest_text(
+        prototype, f"{new_package}.{inclusion.api}", _source_text(
+            prototype, inclusion.files[f"{new_dir}/{inclusion.api}.py"]), config.version,
+        project, style)
+    exports = None if inclusion.by_entry_point or not prototype.is_plugin else \
+        in_tree_exports(prototype, generated)
+    manifest = {"since": config.version, "docs": inclusion.page,
+                "tests": (_test_root(config, inclusion.name),) if inclusion.tests else None}
+    if exports is not None:  # an in-tree feature's manifest names its own package
+        manifest["module"] = new_package
+    renamed = (prototype.distribution, project) if isinstance(project, str) else None
+    texts, unlinked = {}, []
+    for dest, src in inclusion.files.items():
+        text = generated if src == GENERATED_MANIFEST else _source_text(prototype, src)
+        if dest.endswith(".py"):
+            inside = relative and dest.startswith(new_dir + "/")
+            text = python_text(plan, dest, text, mapping, _module(new_package, new_dir, dest)
+                               if inside else None, manifest if prototype.is_plugin else None,
+                               renamed)
+            if exports and dest == f"{new_dir}/__init__.py":
+                text = exported(plan, dest, text, *exports, style)
+            text = sort_imports(repo, plan, dest, with_headers(text, style.header, notice))
+        elif dest == inclusion.page:
+            text, unlinked = outside_links(markdown_text(text, mapping), dest, lambda p: (
+                p in inclusion.files or repo.exists(p)), source_url(prototype, src))
+            text = _with_notice(config, text, inclusion.shown)
+        texts[dest] = text
+    return texts, unlinked
+
+
+def _summarise(repo: Repo, config: PromoteConfig, plan: Plan, inclusion: _Inclusion,
+               notice: str | None) -> None:
+    """The plan's facts and notes, its navigation entry and changelog line."""
+    prototype, name, kind = inclusion.prototype, inclusion.name, inclusion.kind
+    tests = [_test_root(config, name)] if inclusion.tests else []
+    plan.facts = {"from": f"{prototype.distribution} ({prototype.root})",
+                  "to": inclusion.new_package, "import path": inclusion.shown,
+                  "since": config.version, "summary": prototype.summary or "-",
+                  "owners": list(prototype.owners),
+                  "requirements": list(prototype.requirements), "tests": tests,
+                  "docs": inclusion.page or "-"}
+    plan.test_paths = tests
+    licence = prototype.licence
+    if notice:
+        plan.facts["licence"] = (f"{licence.spdx or 'its own'} (not the target's): its "
+                                 "copyright and licence notice are kept" + (
+                                     f" ({inclusion.new_dir}/LICENSE)" if licence.text else ""))
+    elif licence.spdx is None and licence.text is None:
+        plan.notes.append(f"{prototype.distribution} states no licence: make sure its authors "
+                          "agree to its inclusion under the target's licence")
+    if inclusion.page:
+        _navigation(repo, config, plan, inclusion.page, name)
+    else:
+        plan.notes.append(f"the {kind} has no docs page (docs/*.md): none added")
+    requirements_note(plan, prototype, target_project(repo))
+    _changelog(repo, config, plan, f"- New experimental feature `{name}`, included from the "
+               f"{kind} `{prototype.distribution}`: import it from `{inclusion.shown}`.")
+    plan.notes.append(f"the {kind} distribution {prototype.distribution} can now be retired: "
+                      f"`pip uninstall {prototype.distribution}` wherever it is installed (both "
+                      f"would provide {name!r}) and archive its repository")
+    _installed_note(plan, prototype)
+
+
+def installed_prototype(plan: Plan) -> str | None:
+    """The distribution an include plan names as installed where promote runs, or None."""
+    found = plan.facts.get(INSTALLED)
+    return found.split(" ")[0] if isinstance(found, str) else None
+
+
+def _installed_note(plan: Plan, prototype: Prototype) -> None:
+    try:
+        dist = metadata.distribution(prototype.distribution)
+    except metadata.PackageNotFoundError:
+        return
+    where = dist.locate_file("")
+    plan.facts[INSTALLED] = f"{prototype.distribution} {dist.version} (in {where})"
+    plan.notes.append(f"{prototype.distribution} is installed where promote runs: --apply "
+                      "refuses while it is (both would provide the feature, and the moved "
+                      "tests would see two); pass --uninstall-prototype to uninstall it with "
+                      f"pip first, or run `{sys.executable} -m pip uninstall "
+                      f"{prototype.distribution}`")
+
+
+def _target_prefixes(repo: Repo, config: PromoteConfig) -> tuple[str, ...]:
+    """Prefixes naming the target that a prototype's package name drops (``trl_``)."""
+    names = {config.top_package, config.experimental_package.split(".")[0]}
+    project = target_project(repo).get("name")
+    if isinstance(project, str):
+        names.add(re.sub(r"[-_.]+", "_", project).lower())
+    return tuple(f"{n}_" for n in names if n)
+
+
+def _module(new_package: str, new_dir: str, dest: str) -> str:
+    """The dotted name file ``dest`` of the feature's package will have."""
+    parts = posixpath.splitext(dest[len(new_dir) + 1:])[0].split("/")
+    return ".".join([new_package, *(parts[:-1] if parts[-1] == "__init__" else parts)])
+
+
+def _with_notice(config: PromoteConfig, page: str, shown: str) -> str:
+    """The page with the experimental notice in the docs format's style, unless it has one."""
+    if remove_notice(page)[1]:
+        return page
+    return get_docs_format(config).add_notice(
+        page, "Experimental", f"`{shown}` is experimental: its API may change, or it may be "
+        "removed, in any release.")
+
+
+def _source_text(prototype: Prototype, src: str) -> str:
+    if src == "README":
+        assert prototype.readme is not None
+        return prototype.readme[1]
+    if src == "LICENSE":
+        return prototype.licence.text or ""
+    return (prototype.root / src).read_text(encoding="utf-8")
+
+
+def _already_there(repo: Repo, new_dir: str, texts: dict[str, str], plan: Plan) -> bool:
+    """Whether the prototype is included already: every file it would write is there, the
+    same. The plan then stays empty, with a note."""
+    if not repo.exists(new_dir) or any(repo.read(d) != t for d, t in texts.items()):
+        return False
+    plan.notes.append(f"already included: {new_dir}/ and the files beside it hold what include "
+                      "would write; nothing to do")
+    return True
+
+
+def _refuse_taken(repo: Repo, config: PromoteConfig, name: str, files: dict[str, str]) -> None:
+    uses = name_uses(repo, config, name)
+    uses += [f"{dest} exists already" for dest in files
+             if repo.exists(dest) and not any(dest.startswith(u.split(":")[0]) for u in uses)]
+    if uses:
+        raise PlanError([f"the name {name!r} is already used in {repo.root.name}; pass "
+                         "--name NAME to include it under another name", *uses])
+
+
+def _placed(config: PromoteConfig, prototype: Prototype, new_dir: str) -> dict[str, str]:
+    """Each destination in the repository and what it comes from: a file of the prototype
+    (relative to its root), or ``README`` (its readme, as the docs page)."""
     out: dict[str, str] = {}
-    for path in sorted(plugin.package.rglob("*")):
-        if path.is_file() and not any(s in str(path) for s in _SKIP):
-            rel = path.relative_to(plugin.package).as_posix()
-            out[f"{new_dir}/{rel}"] = path.relative_to(plugin.root).as_posix()
-    template = config.experimental_tests[0].format(name=plugin.name) \
+    for path in prototype.code_files():
+        rel = path.relative_to(prototype.package).as_posix()
+        out[f"{new_dir}/{rel}"] = path.relative_to(prototype.root).as_posix()
+    name = prototype.name
+    template = config.experimental_tests[0].format(name=name) \
         if config.experimental_tests else None
-    tests = [t for t in plugin.tests if posixpath.basename(t) != "__init__.py"]
+    tests = [t for t in prototype.tests if posixpath.basename(t) not in ("__init__.py",
+                                                                        "conftest.py")]
     for test in tests if template else ():
         if template.endswith(".py"):
             dest = template if len(tests) == 1 else posixpath.join(
@@ -220,10 +314,15 @@ def _placed(repo: Repo, config: PromoteConfig, plugin: Plugin, new_dir: str) -> 
         else:
             dest = f"{template}/{test.split('/', 1)[1]}"
         out[dest] = test
-    page = config.docs_pages[0].format(name=plugin.name) if config.docs_pages else None
-    own = [d for d in plugin.docs if posixpath.splitext(posixpath.basename(d))[0] == plugin.name]
-    if page and (own or plugin.docs):
-        out[page] = (own or plugin.docs)[0]
+    page = config.docs_pages[0].format(name=name) if config.docs_pages else None
+    stems = {name, prototype.module}
+    own = [d for d in prototype.docs if posixpath.splitext(posixpath.basename(d))[0] in stems]
+    if page and own:
+        out[page] = own[0]
+    elif page and prototype.readme:
+        out[page] = "README"
+    elif page and prototype.docs:
+        out[page] = prototype.docs[0]
     return out
 
 
@@ -235,114 +334,6 @@ def _namespace_of(group: str) -> str:
 
 def _test_root(config: PromoteConfig, name: str) -> str:
     return config.experimental_tests[0].format(name=name)
-
-
-def _rewritten(repo: Repo, plan: Plan, dest: str, text: str, mapping: DottedMap,
-               manifest: dict, plugin: Plugin) -> str:
-    """``text`` with the plugin's package renamed, its distribution's name replaced by the
-    target's in strings, and its manifest updated."""
-    commands = python_commands(mapping, None, dest.endswith("__init__.py"), text)
-    if "Feature(" in text:
-        commands.append(cm.UpdateManifestCommand(manifest))
-    if commands:
-        result = cm.run_commands(dest, text, commands)
-        if result.status == "failed":
-            plan.failures.append(f"{dest}: {result.reason.strip().splitlines()[-1]}")
-        elif result.status == "changed":
-            text = result.code
-    project = _target_project(repo)
-    if project:
-        text = re.sub(rf"""(["']){re.escape(plugin.distribution)}\1""", rf"\g<1>{project}\1", text)
-    return text
-
-
-def _sorted_imports(repo: Repo, plan: Plan, dest: str, text: str) -> str:
-    """``text`` with its imports sorted by the target's own ruff configuration (isort's
-    sections, first-party packages, blank lines after imports); without ruff, or where ruff
-    fails, the text as it is and a note that says so."""
-    ruff = find_ruff()
-    if ruff is None:
-        _note_once(plan, f"imports not sorted: ruff was not found beside {sys.executable} nor "
-                         "on PATH (pip install ruff); run `ruff check --select I --fix` on the "
-                         "included files")
-        return text
-    done = subprocess.run([ruff, "check", "--fix", "--select", "I", "--exit-zero", "--quiet",
-                           "--stdin-filename", dest, "-"], input=text, cwd=repo.root,
-                          capture_output=True, text=True, timeout=60)
-    if done.returncode != 0 or not done.stdout.strip():
-        _note_once(plan, f"imports of {dest} not sorted: ruff failed "
-                         f"({(done.stderr.strip().splitlines() or ['no message'])[-1]})")
-        return text
-    return done.stdout
-
-
-def find_ruff() -> str | None:
-    """The ruff of the running environment (beside its Python: a venv that is not activated
-    has it there, not on PATH), else the one on PATH."""
-    beside = Path(sysconfig.get_path("scripts")) / ("ruff.exe" if os.name == "nt" else "ruff")
-    return str(beside) if beside.is_file() else shutil.which("ruff")
-
-
-def _note_once(plan: Plan, note: str) -> None:
-    if note not in plan.notes:
-        plan.notes.append(note)
-
-
-def _target_project(repo: Repo) -> str | None:
-    """The target's distribution name (``[project] name``), which now ships the feature."""
-    try:
-        project = tomllib.loads(repo.read("pyproject.toml") or "").get("project", {})
-    except tomllib.TOMLDecodeError:
-        return None
-    return project.get("name")
-
-
-def _entry_point(repo: Repo, plan: Plan, plugin: Plugin, new_package: str) -> bool:
-    """An entry point for the feature, where the target registers its features that way.
-
-    Returns whether it does; otherwise the host finds the feature in its folder.
-    """
-    text = plan.writes.get("pyproject.toml", repo.read("pyproject.toml")) or ""
-    header = re.search(rf"""^\[project\.entry-points\.(?:"{re.escape(plugin.group)}"|"""
-                       rf"""{re.escape(plugin.group)})\]\s*$""", text, re.M)
-    if header is None:
-        plan.notes.append(f"no [project.entry-points.{plugin.group}] table in pyproject.toml: "
-                          f"the host finds {new_package} as a subpackage of its folder")
-        return False
-    # after the table's last key: blank lines and comments below it introduce the next table
-    lines = text[header.end():].split("\n")
-    last = 0
-    for i, current in enumerate(lines[1:], 1):
-        if current.startswith("["):
-            break
-        if current.strip() and not current.lstrip().startswith("#"):
-            last = i
-    line = f'{plugin.name} = "{new_package}"'
-    lines.insert(last + 1, line)
-    record(plan, repo, "pyproject.toml", text[:header.end()] + "\n".join(lines))
-    plan.notes.append(f"pyproject.toml: entry point {plugin.group} {line}")
-    return True
-
-
-def _in_tree_exports(plugin: Plugin, new_package: str) -> tuple[str, list[str]] | None:
-    """Where the feature's exports live (relative to its package) and their names, read
-    from the plugin's manifest: an in-tree feature's package ``__init__`` must export them."""
-    found = _static_manifest((plugin.package / "__init__.py").read_text(encoding="utf-8"))
-    if not isinstance(found, Feature):
-        raise UsageError(f"{plugin.package / '__init__.py'}: {found}")
-    top = plugin.module.split(".")[0]
-    module = found.module
-    if module == top or not module.startswith(top + "."):
-        return None  # the package exports them itself
-    return module[len(top) + 1:], list(found.exports)
-
-
-def _exported(plan: Plan, dest: str, text: str, submodule: str, names: list[str],
-              style) -> str:
-    result = cm.run_commands(dest, text, [cm.AddExportsCommand(submodule, names, style)])
-    if result.status == "failed":
-        plan.failures.append(f"{dest}: {result.reason.strip().splitlines()[-1]}")
-    return result.code if result.status == "changed" else text
 
 
 def _navigation(repo: Repo, config: PromoteConfig, plan: Plan, page: str, name: str) -> None:

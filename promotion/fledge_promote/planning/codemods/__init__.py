@@ -4,6 +4,7 @@ from ._runner import CodemodResult, run_commands
 from .add_deprecation_warning import DEPRECATION_MARKER, AddDeprecationWarningCommand
 from .add_exports import AddExportsCommand, ExportClashError, submodule_of
 from .fix_relative_imports import FixRelativeImportsCommand
+from .make_imports_relative import MakeImportsRelativeCommand
 from .mark_deprecated import MarkDeprecatedCommand
 from .remove_exports import RemoveExportsCommand
 from .rewrite_docstring_references import RewriteDocstringReferencesCommand
@@ -19,6 +20,7 @@ __all__ = [
     "CodemodResult",
     "ExportClashError",
     "FixRelativeImportsCommand",
+    "MakeImportsRelativeCommand",
     "MarkDeprecatedCommand",
     "RemoveExportsCommand",
     "RewriteDocstringReferencesCommand",
