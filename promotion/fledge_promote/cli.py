@@ -18,7 +18,14 @@ import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from ._errors import ApplyError, ConfigError, PlanError, RefusedError, UsageError
+from ._errors import (
+    ApplyError,
+    ConfigError,
+    JournalError,
+    PlanError,
+    RefusedError,
+    UsageError,
+)
 from .applying._apply import apply_plan, journal_exists, recover
 from .applying._environment import refresh_install
 from .checks._output import FORMATS, render
@@ -130,7 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return {"check": _check, "promote": _promote, "report": run_report}.get(
             command, _lifecycle)(args, command)
-    except (ConfigError, UsageError) as exc:
+    except (ConfigError, UsageError, JournalError) as exc:
         print(f"promote: error: {exc}", file=sys.stderr)
         return 2
     except (RefusedError, PlanError) as exc:
