@@ -138,20 +138,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         return {"check": _check, "promote": _promote, "report": run_report}.get(
             command, _lifecycle)(args, command)
     except (ConfigError, UsageError, JournalError) as exc:
-        print(f"promote: error: {exc}", file=sys.stderr)
-        return 2
+        return _fail(args, "error", exc, 2)
     except (RefusedError, PlanError) as exc:
-        print(f"promote: refused: {exc}", file=sys.stderr)
-        return 1
+        return _fail(args, "refused", exc, 1)
     except ApplyError as exc:
-        print(f"promote: {exc}", file=sys.stderr)
-        return 1
+        return _fail(args, "apply", exc, 1)
     except BrokenPipeError:
         return 0
     except Exception:  # noqa: BLE001 - a crash is exit status 2, with the traceback
         traceback.print_exc()
         print("promote: internal error (above); please report it", file=sys.stderr)
         return 2
+
+
+def _fail(args: argparse.Namespace, kind: str, exc: Exception, status: int) -> int:
+    """Say why the command stopped: on stderr, and with ``--json`` also as JSON on stdout,
+    so a machine reading the output sees the problem the text shows."""
+    label = {"error": "promote: error: ", "refused": "promote: refused: ", "apply": "promote: "}
+    print(f"{label[kind]}{exc}", file=sys.stderr)
+    if getattr(args, "json", False) or getattr(args, "format", None) == "json":
+        print(json.dumps({"error": {"kind": type(exc).__name__, "message": str(exc),
+                                    "exit_status": status}}, indent=2))
+    return status
 
 
 def _open(args: argparse.Namespace):
