@@ -37,7 +37,7 @@ from .planning._plan import Plan
 from .report._cli import report_parser, run_report
 from .repository._config import load_config
 from .repository._features import find_feature, list_features
-from .repository._repo import JOURNAL_DIR, Repo
+from .repository._repo import JOURNAL_DIR, Repo, output_file, write_output
 
 __all__ = ["main"]
 
@@ -162,8 +162,14 @@ def _fail(args: argparse.Namespace, kind: str, exc: Exception, status: int) -> i
     return status
 
 
+def _repo(args: argparse.Namespace) -> Repo:
+    if not args.root or not Path(args.root).is_dir():
+        raise UsageError(f"--root {args.root!r}: not a folder; name the repository's root")
+    return Repo(Path(args.root))
+
+
 def _open(args: argparse.Namespace):
-    repo = Repo(Path(args.root))
+    repo = _repo(args)
     config, _ = load_config(repo.root)
     return repo, config
 
@@ -176,15 +182,14 @@ def _check(args: argparse.Namespace, _command: str) -> int:
     if bool(args.junit) != bool(args.coverage_data):
         raise UsageError("--junit and --coverage-data go together (tests-pass and coverage "
                          "read the same recorded run); pass both, or neither")
+    report = output_file("--report", args.report) if args.report else None
     recorded = (RecordedRun.open(args.junit, args.coverage_data) if args.junit
                 else None)
     reports = check_features(repo, config, [args.name] if args.name else None, args.only,
                              _progress(args.quiet), recorded=recorded)
     print(render(reports, fmt))
-    if args.report:
-        report = Path(args.report)
-        report.parent.mkdir(parents=True, exist_ok=True)
-        report.write_text(render(reports, "json") + "\n", encoding="utf-8")
+    if report is not None:
+        write_output("--report", report, render(reports, "json") + "\n")
     return 0 if all(r.ready for r in reports) else 1
 
 
@@ -225,7 +230,7 @@ def _print_plan(plan: Plan, args: argparse.Namespace) -> None:
 
 
 def _promote(args: argparse.Namespace, _command: str) -> int:
-    repo = Repo(Path(args.root))
+    repo = _repo(args)
     if args.recover:
         result = recover(repo)
         if args.json:

@@ -17,9 +17,10 @@ from urllib.parse import unquote, urlparse
 
 from packaging.version import InvalidVersion, Version
 
-from .._errors import PlanError
+from .._errors import PlanError, UsageError
 
-__all__ = ["Repo", "decode_source", "declared_encoding", "editable_root"]
+__all__ = ["Repo", "decode_source", "declared_encoding", "editable_root", "output_file",
+           "write_output"]
 
 _SKIP_DIRS = frozenset({
     ".git", ".hg", ".venv", "venv", "env", "__pycache__", "node_modules", "build", "dist",
@@ -272,6 +273,39 @@ class Repo:
         for child in sorted(base.iterdir()):
             if child.is_dir() and child.name not in _SKIP_DIRS:
                 yield child.relative_to(self.root).as_posix()
+
+
+def output_file(option: str, value: str) -> Path:
+    """The file a user named with ``option`` for promote to write its output to, checked
+    before any work is done.
+
+    Raises:
+        UsageError: it is empty, a folder, or under something that is not a folder.
+    """
+    if not value or "\0" in value:
+        raise UsageError(f"{option} {value!r}: name a file")
+    path = Path(value)
+    if path.is_dir():
+        raise UsageError(f"{option} {value}: is a folder; name a file in it")
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise UsageError(f"{option} {value}: {parent} is not a folder")
+    return path
+
+
+def write_output(option: str, path: Path, text: str) -> None:
+    """Write ``text`` to the output file ``path`` named by ``option``.
+
+    Raises:
+        UsageError: it cannot be written.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"{option} {path}: cannot be written ({exc.strerror or exc})") from None
 
 
 def editable_root(dist: metadata.Distribution) -> Path | None:
