@@ -204,3 +204,30 @@ def test_any_table_loads_safely_or_is_a_config_error(hostile_root, table):
             assert template.format(name="feature")  # never KeyError, IndexError, ...
     finally:
         pyproject.write_text(genuine)
+
+
+@pytest.mark.parametrize("source", [
+    '[tool.setuptools.dynamic]\nversion = {file = "../outside/VERSION"}\n',
+    '[tool.setuptools.dynamic]\nversion = {file = "link/VERSION"}\n',
+    '[tool.hatch.version]\npath = "../outside/about.py"\n',
+])
+def test_the_version_is_never_read_from_outside(hostile_root, source):
+    """``[project] dynamic`` versions name files too: one outside the repository is not read
+    (its first line would be printed in every message that shows the version)."""
+    outside = hostile_root.parent / "outside"
+    (outside / "VERSION").write_text("9.9.9\n")
+    (outside / "about.py").write_text('__version__ = "9.9.9"\n')
+    (hostile_root / "link").symlink_to(outside)
+    pyproject = hostile_root / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('version = "0.3.0"\n',
+                                                       'dynamic = ["version"]\n', 1) + source)
+    config, _ = load_config(hostile_root)
+    assert config.version == "0.3.0"  # trl/__init__.py's __version__, the last place looked
+
+
+def test_a_version_found_that_is_not_pep440_is_an_error(hostile_root):
+    pyproject = hostile_root / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('version = "0.3.0"\n',
+                                                       'version = "the best"\n', 1))
+    done = run(["foo", "--root", str(hostile_root)])
+    assert_clean_failure(done, 2, "'version' is needed: the version found ([project] version)")

@@ -287,3 +287,16 @@ def test_a_journal_with_one_field_changed_is_refused_or_safe(journalled, key, va
     journal_of(journalled).write_text(json.dumps(data))
     _check_read(journalled)
     journal_of(journalled).write_text(genuine)
+
+
+@pytest.mark.parametrize("record", ['[]', '{"command": "rm -rf /", "pid": 99999999999999999999}',
+                                    '{"command": [1, 2], "pid": true}', '{', '"git"'])
+def test_a_bad_git_record_is_read_as_a_command_not_started(journalled, record):
+    """``git.json`` is only ever shown and its pid only probed: a bad one counts as a git
+    command that had not started, and the rest of the recovery goes on."""
+    (journalled / JOURNAL_DIR / "git.json").write_text(record)
+    done = run(["--recover", "--json", "--root", str(journalled)])
+    assert done.status == 0, done.stderr
+    assert done.json()["outcome"] == "undone"
+    assert not (journalled / JOURNAL_DIR).exists()
+    assert git(journalled, "status", "--porcelain") == ""

@@ -334,6 +334,12 @@ def _check_templates(config: PromoteConfig, file: str) -> None:
 def _find_version(config: PromoteConfig, root: Path, data: dict[str, Any], file: str) -> str:
     version, looked = find_version(root, data, config.source_root, config.top_package)
     if version:
+        try:
+            Version(version)
+        except InvalidVersion:
+            raise ConfigError("version", file, f"is needed: the version found ({looked[-1]}) is "
+                              "not a PEP 440 version; set it to the version being developed",
+                              version) from None
         return version
     raise ConfigError(
         "version", file,
