@@ -175,7 +175,8 @@ def apply_plan(repo: Repo, plan: Plan, progress: Callable[[str], None] = lambda 
     encoded = encode_writes(repo, plan)
     _sweep_discarded(repo)
     journal = _begin(repo, plan)
-    crash_after = int(os.environ.get(CRASH_VARIABLE, "0") or 0)
+    crash_text = os.environ.get(CRASH_VARIABLE, "").strip()
+    crash_after = int(crash_text) if crash_text.isdigit() else 0
     done = 0
 
     def step() -> None:
