@@ -135,3 +135,20 @@ def test_a_restore_that_fails_says_what_and_keeps_the_journal(trl_repo, monkeypa
     done = run(["--recover", "--root", str(trl_repo)])
     assert done.status == 0 and "undid the interrupted promote run" in done.stdout
     assert snapshot(trl_repo) == before
+
+
+def test_a_link_out_of_the_repository_is_never_read(trl_repo):
+    """A committed symbolic link to a file outside that mentions the feature: its content
+    appears nowhere (diff, mentions) and the plan says why it was not read."""
+    outside = trl_repo.parent / "outside"
+    outside.mkdir()
+    (outside / "secret.md").write_text("token=hunter2 trl.experimental.foo\n")
+    (trl_repo / "docs/source/leak.md").symlink_to(outside / "secret.md")
+    commit_all(trl_repo, "a link out")
+    before = tree_state(trl_repo.parent)
+    done = run(["foo", "--json", "-q", "--root", str(trl_repo)])
+    assert done.status == 0, done.stderr
+    assert "hunter2" not in done.stdout + done.stderr
+    assert any(n.startswith("docs/source/leak.md: could not be read (it is a symbolic link "
+                            "leading outside the repository") for n in done.json()["plan"]["notes"])
+    assert tree_state(trl_repo.parent) == before

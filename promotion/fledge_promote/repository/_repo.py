@@ -190,6 +190,11 @@ class Repo:
         Python files are read in the encoding their PEP 263 coding line declares, others as
         UTF-8. Why an existing file could not be read is kept in :attr:`unreadable`.
         """
+        if rel not in self._texts and not self.inside(rel):
+            self._texts[rel] = None
+            if os.path.lexists(self.root / rel):
+                self.unreadable[rel] = ("it is a symbolic link leading outside the "
+                                        "repository; promote reads nothing there")
         if rel not in self._texts:
             try:
                 data = (self.root / rel).read_bytes()
@@ -209,18 +214,21 @@ class Repo:
         candidate = Path(rel)
         if candidate.is_absolute() or ".." in candidate.parts:
             return False
-        resolved = (self.root / candidate).resolve()
+        try:
+            resolved = (self.root / candidate).resolve()
+        except (OSError, RuntimeError, ValueError):  # a link loop, a NUL
+            return False
         return resolved == self.root or self.root in resolved.parents
 
     def exists(self, rel: str) -> bool:
         return (self.root / rel).exists()
 
     def glob(self, pattern: str) -> list[str]:
-        """Paths (files or folders) matching ``pattern``, relative and sorted."""
-        return sorted(
-            p.relative_to(self.root).as_posix() for p in self.root.glob(pattern)
-            if "__pycache__" not in p.parts
-        )
+        """Paths (files or folders) matching ``pattern``, relative and sorted; none that a
+        symbolic link leads outside the repository."""
+        found = (p.relative_to(self.root).as_posix() for p in self.root.glob(pattern)
+                 if "__pycache__" not in p.parts)
+        return sorted(rel for rel in found if self.inside(rel))
 
     def files_under(self, rel: str) -> list[str]:
         """Every file at or under ``rel`` (a file or a folder), relative and sorted."""
