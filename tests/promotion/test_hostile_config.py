@@ -169,7 +169,7 @@ def toml_value(value: object) -> str:
     return repr(value)
 
 
-@settings(max_examples=200, deadline=None,
+@settings(max_examples=200, deadline=None, database=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(table=st.dictionaries(KEYS, VALUES, max_size=4))
 def test_any_table_loads_safely_or_is_a_config_error(hostile_root, table):

@@ -187,6 +187,9 @@ def test_a_hostile_journal_is_refused_and_nothing_changes(journalled, make_hosti
         done = run([*argv, "--root", str(journalled)])
         assert_clean_failure(done, 2, words)
         assert "Nothing was changed" in done.stderr and "json.tool" in done.stderr
+        if "--json" in argv:
+            assert done.json()["error"]["kind"] == "JournalError"
+            assert done.json()["error"]["exit_status"] == 2
         assert tree_state(journalled.parent) == before
     assert (journalled.parent / "outside" / "precious.txt").read_text() == "keep me\n"
     assert os.path.lexists(journalled / JOURNAL_DIR)  # kept for a person to inspect
@@ -227,12 +230,14 @@ def test_a_genuine_committed_journal_finishes(journalled):
 
 # -- property-based: whatever journal.json holds, the reader refuses or returns safe paths
 
+def _nested(inner: st.SearchStrategy) -> st.SearchStrategy:
+    return st.one_of(st.lists(inner, max_size=4),
+                     st.dictionaries(st.text(max_size=10), inner, max_size=4))
+
+
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats(allow_nan=False)
-    | st.text(max_size=30),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner,
-                                                                max_size=4),
-    max_leaves=20)
+    | st.text(max_size=30), _nested, max_leaves=20)
 PATHS = st.sampled_from(["README.md", "../x", "/etc/passwd", "a/../../b", ".git/config",
                          "", ".", "docs/./x", "link/x", f"{JOURNAL_DIR}/journal.json",
                          "trl/new_module.py"]) | st.text(max_size=20)
@@ -253,7 +258,7 @@ def _check_read(root: Path) -> None:
         assert inside_problem(repo, folder) is None
 
 
-_FUZZ = settings(max_examples=150, deadline=None,
+_FUZZ = settings(max_examples=150, deadline=None, database=None,
                  suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
