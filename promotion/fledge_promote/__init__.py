@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from ._errors import (
         ApplyError,
         ConfigError,
+        JournalError,
         PlanError,
         PromoteError,
         RefusedError,
@@ -44,6 +45,7 @@ __all__ = [
     "DocsFormat",
     "FeatureInfo",
     "FeatureReport",
+    "JournalError",
     "Mention",
     "MkDocsNav",
     "Plan",
@@ -72,6 +74,7 @@ __all__ = [
 _LAZY = {
     "ApplyError": "._errors",
     "ConfigError": "._errors",
+    "JournalError": "._errors",
     "PlanError": "._errors",
     "PromoteError": "._errors",
     "RefusedError": "._errors",

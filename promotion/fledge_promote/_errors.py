@@ -10,6 +10,7 @@ from fledge import FledgeError
 __all__ = [
     "ApplyError",
     "ConfigError",
+    "JournalError",
     "PlanError",
     "PromoteError",
     "RefusedError",
@@ -70,3 +71,8 @@ class ApplyError(PromoteError):
     def __init__(self, message: str, *, restored: bool) -> None:
         self.restored = restored
         super().__init__(message)
+
+
+class JournalError(PromoteError):
+    """The journal of an interrupted run cannot be trusted: corrupt, of another format, or
+    naming a path outside the repository. Nothing was changed; the journal is kept."""

@@ -18,7 +18,14 @@ import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from ._errors import ApplyError, ConfigError, PlanError, RefusedError, UsageError
+from ._errors import (
+    ApplyError,
+    ConfigError,
+    JournalError,
+    PlanError,
+    RefusedError,
+    UsageError,
+)
 from .applying._apply import apply_plan, journal_exists, recover
 from .applying._environment import refresh_install
 from .checks._output import FORMATS, render
@@ -30,7 +37,7 @@ from .planning._plan import Plan
 from .report._cli import report_parser, run_report
 from .repository._config import load_config
 from .repository._features import find_feature, list_features
-from .repository._repo import JOURNAL_DIR, Repo
+from .repository._repo import JOURNAL_DIR, Repo, output_file, write_output
 
 __all__ = ["main"]
 
@@ -151,15 +158,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return {"check": _check, "promote": _promote, "report": run_report}.get(
             command, _lifecycle)(args, command)
-    except (ConfigError, UsageError) as exc:
-        print(f"promote: error: {exc}", file=sys.stderr)
-        return 2
+    except (ConfigError, UsageError, JournalError) as exc:
+        return _fail(args, "error", exc, 2)
     except (RefusedError, PlanError) as exc:
-        print(f"promote: refused: {exc}", file=sys.stderr)
-        return 1
+        return _fail(args, "refused", exc, 1)
     except ApplyError as exc:
-        print(f"promote: {exc}", file=sys.stderr)
-        return 1
+        return _fail(args, "apply", exc, 1)
     except BrokenPipeError:
         return 0
     except Exception:  # noqa: BLE001 - a crash is exit status 2, with the traceback
@@ -168,8 +172,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
+def _fail(args: argparse.Namespace, kind: str, exc: Exception, status: int) -> int:
+    """Say why the command stopped: on stderr, and with ``--json`` also as JSON on stdout,
+    so a machine reading the output sees the problem the text shows."""
+    label = {"error": "promote: error: ", "refused": "promote: refused: ", "apply": "promote: "}
+    print(f"{label[kind]}{exc}", file=sys.stderr)
+    if getattr(args, "json", False) or getattr(args, "format", None) == "json":
+        print(json.dumps({"error": {"kind": type(exc).__name__, "message": str(exc),
+                                    "exit_status": status}}, indent=2))
+    return status
+
+
+def _repo(args: argparse.Namespace) -> Repo:
+    if not args.root or not Path(args.root).is_dir():
+        raise UsageError(f"--root {args.root!r}: not a folder; name the repository's root")
+    return Repo(Path(args.root))
+
+
 def _open(args: argparse.Namespace):
-    repo = Repo(Path(args.root))
+    repo = _repo(args)
     config, _ = load_config(repo.root)
     return repo, config
 
@@ -182,15 +203,14 @@ def _check(args: argparse.Namespace, _command: str) -> int:
     if bool(args.junit) != bool(args.coverage_data):
         raise UsageError("--junit and --coverage-data go together (tests-pass and coverage "
                          "read the same recorded run); pass both, or neither")
+    report = output_file("--report", args.report) if args.report else None
     recorded = (RecordedRun.open(args.junit, args.coverage_data) if args.junit
                 else None)
     reports = check_features(repo, config, [args.name] if args.name else None, args.only,
                              _progress(args.quiet), recorded=recorded)
     print(render(reports, fmt))
-    if args.report:
-        report = Path(args.report)
-        report.parent.mkdir(parents=True, exist_ok=True)
-        report.write_text(render(reports, "json") + "\n", encoding="utf-8")
+    if report is not None:
+        write_output("--report", report, render(reports, "json") + "\n")
     return 0 if all(r.ready for r in reports) else 1
 
 
@@ -231,7 +251,7 @@ def _print_plan(plan: Plan, args: argparse.Namespace) -> None:
 
 
 def _promote(args: argparse.Namespace, _command: str) -> int:
-    repo = Repo(Path(args.root))
+    repo = _repo(args)
     if args.recover:
         result = recover(repo)
         if args.json:

@@ -6,7 +6,8 @@ import fledge_promote
 def test_public_api_is_pinned():
     assert sorted(fledge_promote.__all__) == sorted([
         "ApplyError", "Check", "CheckContext", "CheckResult", "ConfigError",
-        "DocBuilderToctree", "DocsFormat", "FeatureInfo", "FeatureReport", "Mention",
+        "DocBuilderToctree", "DocsFormat", "FeatureInfo", "FeatureReport", "JournalError",
+        "Mention",
         "MkDocsNav", "Plan", "PlanError", "PromoteConfig", "PromoteError", "RefusedError",
         "Repo", "UsageError", "Verdict", "apply_plan", "find_feature", "list_features",
         "load_config", "plan_deprecation", "plan_promotion", "plan_retirement", "recover",
@@ -19,7 +20,8 @@ def test_public_api_is_pinned():
 def test_every_error_is_a_fledge_error():
     import fledge
 
-    for name in ("ApplyError", "ConfigError", "PlanError", "RefusedError", "UsageError"):
+    for name in ("ApplyError", "ConfigError", "JournalError", "PlanError", "RefusedError",
+                 "UsageError"):
         assert issubclass(getattr(fledge_promote, name), fledge_promote.PromoteError)
     assert issubclass(fledge_promote.PromoteError, fledge.FledgeError)
 

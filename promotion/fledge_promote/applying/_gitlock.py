@@ -89,10 +89,17 @@ def release_stale_lock(repo: Repo) -> str | None:
         return None
     try:
         data = json.loads(record.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        data = {"command": ["git"], "pid": None}
-    command = " ".join(data.get("command") or ["git"])
+    except (OSError, ValueError, RecursionError):
+        data = None
+    if not isinstance(data, dict):  # cut short or not ours: as if the command had not started
+        data = {}
+    words = data.get("command")
+    command = " ".join(words) if isinstance(words, list) and words and all(
+        isinstance(w, str) for w in words) else "git"
+    command = command[:200]
     pid = data.get("pid")
+    pid = pid if isinstance(pid, int) and not isinstance(pid, bool) and 0 < pid < 2**31 \
+        else None
     lock = repo.git_path("index.lock")
     if isinstance(pid, int) and _alive(pid):
         raise ApplyError(f"`{command}` of the interrupted run (pid {pid}) is still running; "

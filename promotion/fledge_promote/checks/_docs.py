@@ -10,6 +10,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from .._errors import ConfigError, PlanError
 from ..repository._docs_formats import get_docs_format
 from ..repository._markdown import code_blocks
 from ._protocol import CheckContext, CheckResult, failed, passed, skipped
@@ -48,11 +49,22 @@ class DocsPageCheck:
                           "docs")
         fmt = get_docs_format(config)
         nav = repo.read(config.nav_file)
+        if nav is None and config.nav_file in repo.unreadable:
+            raise ConfigError("nav_file", "pyproject.toml", "names a file that cannot be read: "
+                              f"{repo.unreadable[config.nav_file]}", config.nav_file)
         if nav is None:
             return failed(self.name, f"the navigation file {config.nav_file} does not exist",
                           "create it, or set nav_file", file=page)
         ref = fmt.page_ref(config, page)
-        if not fmt.sections(nav, ref):
+        try:
+            listed = fmt.sections(nav, ref)
+        except PlanError as exc:  # not the format's file: the configuration points amiss
+            why = " ".join(" ".join(exc.problems).split())
+            raise ConfigError("nav_file", "pyproject.toml", f"names a file that is not a "
+                              f"{config.docs_format} navigation file ({why})"
+                              "; point it at the navigation file, or set docs_format",
+                              config.nav_file) from None
+        if not listed:
             return failed(self.name, f"{ref} is not in the navigation of {config.nav_file}",
                           f"list it under {config.experimental_section!r} in {config.nav_file}",
                           file=config.nav_file)

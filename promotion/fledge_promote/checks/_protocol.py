@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, runtime_checkable
 
+from .._errors import ConfigError
 from ..repository._config import PromoteConfig
 from ..repository._features import FeatureInfo
 from ..repository._repo import Repo
@@ -144,7 +145,13 @@ def run_checks(
     """Run every check on ``context.feature``, each on its own.
 
     A check that raises, or returns something other than a :class:`CheckResult`, gives an
-    ``error`` result naming the exception; the next check runs regardless.
+    ``error`` result naming the exception; the next check runs regardless. A
+    :class:`ConfigError` is not the check's fault: it propagates, and ``promote check``
+    exits 2 with its message.
+
+    Raises:
+        ConfigError: a check found the configuration wrong (a ``nav_file`` that is not
+            YAML, an unknown ``docs_format``, ...).
     """
     results = []
     for check in checks:
@@ -155,6 +162,8 @@ def run_checks(
             if not isinstance(result, CheckResult):
                 raise TypeError(f"run() returned {type(result).__name__}, not a CheckResult")
             result = replace(result, check=check.name)
+        except ConfigError:
+            raise
         except Exception as exc:  # noqa: BLE001 - one crashing check never stops the others
             where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
             at = f" at {where.filename}:{where.lineno}" if where else ""

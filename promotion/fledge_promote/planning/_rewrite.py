@@ -16,7 +16,8 @@ from . import codemods as cm
 from ._paths import DottedMap, PathMap
 from ._plan import Plan
 
-__all__ = ["bump", "changelog_entry", "module_of", "rewrite_moved", "rewrite_repository"]
+__all__ = ["bump", "changelog_entry", "module_of", "note_unreadable", "rewrite_moved",
+           "rewrite_repository"]
 
 _QUOTED_DOTTED = re.compile(r"""(["'])([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)(:[\w.]+)?\1""")
 
@@ -85,6 +86,8 @@ def rewrite_moved(
     for old, new in moves:
         text = plan.writes.get(new) or repo.read(old)
         plan.originals.setdefault(new, repo.read(old))
+        if text is None:
+            note_unreadable(repo, plan, old, "it moves unchanged")
         if text is None or not old.endswith(".py"):
             continue
         old_module = repo.module_name(old) or ""
@@ -97,6 +100,9 @@ def rewrite_moved(
         if old == manifest_file:
             commands.append(cm.UpdateManifestCommand(changes))
         result = cm.run_commands(new, text, commands)
+        if result.status == "skipped":
+            plan.notes.append(f"{old}: {result.reason}; it moves without its imports "
+                              "rewritten: fix them by hand")
         if result.status == "failed":
             plan.failures.append(f"{old}: {result.reason.strip().splitlines()[-1]}")
         elif result.status == "changed":
@@ -130,6 +136,8 @@ def rewrite_repository(
     block = rewrite_code_block(docs_mapping)
     for path in files:
         text = plan.writes.get(path, repo.read(path))
+        if text is None:
+            note_unreadable(repo, plan, path, "not rewritten", needles)
         if text is None or not any(n in text for n in needles):
             continue
         if path.endswith(".py"):
@@ -138,6 +146,9 @@ def rewrite_repository(
             if not commands:  # the needle is there, but no old path nor its last part
                 continue
             result = cm.run_commands(path, text, commands)
+            if result.status == "skipped":  # not valid Python: its mentions stay listed
+                plan.notes.append(f"{path}: {result.reason}; not rewritten, review its "
+                                  "mentions by hand")
             if result.status == "changed":
                 record(plan, repo, path, result.code)
             elif result.status == "failed":
@@ -150,6 +161,22 @@ def rewrite_repository(
             new = _QUOTED_DOTTED.sub(lambda m: _quoted(m, mapping), text)
             if new != text:
                 record(plan, repo, path, new)
+
+
+def note_unreadable(repo: Repo, plan: Plan, path: str, consequence: str,
+                    needles: Sequence[str] = ()) -> None:
+    """Say in the plan that ``path`` could not be decoded (never skip it silently)."""
+    reason = repo.unreadable.get(path)
+    if reason is None:
+        return
+    try:
+        raw = (repo.root / path).read_bytes()
+    except OSError:
+        raw = b""
+    named = [n for n in needles if n.isascii() and n.encode() in raw]
+    mentions = f"; its bytes mention {', '.join(map(repr, named))}" if named else ""
+    plan.notes.append(f"{path}: could not be read ({reason}){mentions}; {consequence}: "
+                      "check it by hand, or give it a PEP 263 coding line or UTF-8")
 
 
 def _quoted(match: re.Match, mapping: DottedMap) -> str:

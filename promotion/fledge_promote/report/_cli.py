@@ -11,7 +11,7 @@ from typing import Any
 
 from .._errors import UsageError
 from ..repository._config import PromoteConfig, load_config
-from ..repository._repo import Repo
+from ..repository._repo import Repo, output_file, write_output
 from ._evidence import gather
 from ._output import COLUMNS, FORMATS, order, render_report
 
@@ -107,6 +107,7 @@ def run_report(args: argparse.Namespace, _command: str = "report") -> int:
         raise UsageError("name one or more features, or pass --all")
     repo = Repo(Path(args.root))
     config, _ = load_config(repo.root)
+    output = output_file("--output", args.output) if args.output else None
 
     def progress(line: str) -> None:
         if not args.quiet:
@@ -116,8 +117,6 @@ def run_report(args: argparse.Namespace, _command: str = "report") -> int:
                         fmt="json" if args.json else args.format, sort=args.sort,
                         today=_today(args.today), progress=progress)
     print(text)
-    if args.output:
-        out = Path(args.output)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text + "\n", encoding="utf-8")
+    if output is not None:
+        write_output("--output", output, text + "\n")
     return 0

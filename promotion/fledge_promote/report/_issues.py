@@ -187,6 +187,9 @@ def load_issues(repo: Repo, config: PromoteConfig) -> list[Issue] | None:
     if not rel:
         return None
     path = repo.root / rel
+    if not repo.inside(rel):
+        raise ConfigError("issues_file", "pyproject.toml", "must be a file inside the "
+                          f"repository; it leads to {path.resolve()}", rel)
     if not path.is_file():
         raise ConfigError("issues_file", "pyproject.toml",
                           f"names {rel}, which does not exist; export it with "

@@ -8,11 +8,15 @@ a bad one raises :class:`ConfigError` naming the key and the file.
 from __future__ import annotations
 
 import difflib
+import os
 import re
+import string
 import sys
 from dataclasses import dataclass, field, fields, replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
+
+from packaging.version import InvalidVersion, Version
 
 from .._errors import ConfigError
 from ._version import find_version
@@ -22,7 +26,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-__all__ = ["PromoteConfig", "load_config", "config_docs"]
+__all__ = ["PromoteConfig", "load_config", "config_docs", "path_problem"]
 
 _DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
@@ -193,9 +197,12 @@ def load_config(root: Path) -> tuple[PromoteConfig, dict[str, Any]]:
 def _coerce(key: str, default: Any, value: Any, file: str) -> Any:
     if isinstance(default, tuple):
         if isinstance(value, str):
-            value = [value]
+            raise ConfigError(key, file, f"must be a list of strings (write [{value!r}] for one)",
+                              value)
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise ConfigError(key, file, "must be a list of strings", value)
+        if any(not v.strip() for v in value):
+            raise ConfigError(key, file, "must not hold an empty string", value)
         return tuple(value)
     kind = {int: "an integer", float: "a number", str: "a string"}[type(default)]
     if isinstance(value, bool):
@@ -244,16 +251,99 @@ def _check_values(config: PromoteConfig, root: Path, file: str) -> None:
     if not 0 <= config.coverage_threshold <= 100:
         raise ConfigError("coverage_threshold", file, "must be between 0 and 100",
                           config.coverage_threshold)
-    for key in ("stable_tests", "docs_dir", "nav_file", "changelog", "source_root",
-                "usage_file", "check_report", "issues_file"):
+    _check_paths(config, root, file)
+    _check_templates(config, file)
+    if config.version:
+        try:
+            Version(config.version)
+        except InvalidVersion:
+            raise ConfigError("version", file, "must be a PEP 440 version such as '0.3.0.dev0'",
+                              config.version) from None
+
+
+#: Keys naming one path, and keys listing paths or glob patterns, relative to the root.
+PATH_KEYS = ("stable_tests", "docs_dir", "nav_file", "changelog", "source_root", "usage_file",
+             "check_report", "issues_file")
+PATH_LIST_KEYS = ("experimental_tests", "docs_pages", "python_path")
+#: Template keys: the placeholders each may use, and those it must use.
+_TEMPLATES = {
+    "experimental_tests": ({"name"}, {"name"}),
+    "docs_pages": ({"name"}, {"name"}),
+    "public_aliases": ({"name"}, {"name"}),
+    "docs_release_url": ({"version", "page"}, {"page"}),
+    "docs_examples_test": ({"page"}, set()),
+}
+
+
+def path_problem(root: Path, value: str) -> str | None:
+    """Why ``value`` is not a path inside the repository at ``root``, or None.
+
+    Absolute paths, ``..``, NUL and backslashes are refused, and so is a path whose existing
+    part resolves (symbolic links followed) outside the root.
+    """
+    if "\0" in value or "\\" in value:
+        return "must be a path inside the repository, with '/' between folders"
+    pure = PurePosixPath(value)
+    if pure.is_absolute() or ".." in pure.parts or value.startswith("~"):
+        return "must be a path inside the repository (not absolute, no '..')"
+    resolved_root = root.resolve()
+    existing = root
+    for part in pure.parts:
+        if any(c in part for c in "*?[{"):
+            break  # a glob pattern or a template from here on
+        existing = existing / part
+    if os.path.lexists(existing):
+        resolved = existing.resolve()
+        if resolved != resolved_root and resolved_root not in resolved.parents:
+            return f"must be a path inside the repository; it leads to {resolved}"
+    return None
+
+
+def _check_paths(config: PromoteConfig, root: Path, file: str) -> None:
+    for key in PATH_KEYS:
         value = getattr(config, key)
-        if value.startswith("/") or ".." in Path(value).parts:
-            raise ConfigError(key, file, "must be a path inside the repository", value)
+        problem = path_problem(root, value) if value else None
+        if problem:
+            raise ConfigError(key, file, problem, value)
+    for key in PATH_LIST_KEYS:
+        for value in getattr(config, key):
+            problem = path_problem(root, value)
+            if problem:
+                raise ConfigError(key, file, f"{problem} (in the list)", value)
+
+
+def _check_templates(config: PromoteConfig, file: str) -> None:
+    for key, (allowed, required) in _TEMPLATES.items():
+        value = getattr(config, key)
+        for template in value if isinstance(value, tuple) else [value] if value else []:
+            try:
+                used = [(name, conv, spec) for _, name, spec, conv in
+                        string.Formatter().parse(template) if name is not None]
+            except ValueError as exc:
+                raise ConfigError(key, file, f"is not a valid template ({exc}); write a "
+                                  "literal brace as {{ or }}", template) from None
+            names = {name for name, _, _ in used}
+            wrong = sorted(n for n, conv, spec in used
+                           if n not in allowed or conv or spec)
+            if wrong:
+                raise ConfigError(key, file, "may use only "
+                                  + ", ".join(f"{{{a}}}" for a in sorted(allowed))
+                                  + f"; got {{{wrong[0]}}} or a conversion", template)
+            if required - names:
+                raise ConfigError(key, file, "must contain "
+                                  + ", ".join(f"{{{r}}}" for r in sorted(required - names))
+                                  + ", replaced by each feature's value", template)
 
 
 def _find_version(config: PromoteConfig, root: Path, data: dict[str, Any], file: str) -> str:
     version, looked = find_version(root, data, config.source_root, config.top_package)
     if version:
+        try:
+            Version(version)
+        except InvalidVersion:
+            raise ConfigError("version", file, f"is needed: the version found ({looked[-1]}) is "
+                              "not a PEP 440 version; set it to the version being developed",
+                              version) from None
         return version
     raise ConfigError(
         "version", file,

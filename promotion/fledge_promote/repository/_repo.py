@@ -4,9 +4,11 @@ outside it."""
 from __future__ import annotations
 
 import fnmatch
+import io
 import json
 import os
 import subprocess
+import tokenize
 from collections.abc import Iterator
 from functools import cached_property
 from importlib import metadata
@@ -15,9 +17,10 @@ from urllib.parse import unquote, urlparse
 
 from packaging.version import InvalidVersion, Version
 
-from .._errors import PlanError
+from .._errors import PlanError, UsageError
 
-__all__ = ["Repo", "editable_root"]
+__all__ = ["Repo", "decode_source", "declared_encoding", "editable_root", "output_file",
+           "write_output"]
 
 _SKIP_DIRS = frozenset({
     ".git", ".hg", ".venv", "venv", "env", "__pycache__", "node_modules", "build", "dist",
@@ -29,13 +32,61 @@ JOURNAL_DIR = ".fledge-promote-journal"
 
 
 def write_json_atomic(path: Path, data: dict) -> None:
-    """Write ``data`` to ``path`` so that a kill at any moment leaves the old file or the new."""
+    """Write ``data`` to ``path`` so that a kill at any moment leaves the old file or the new.
+
+    The temporary file is never opened through a symbolic link.
+    """
     tmp = path.with_suffix(".tmp")
-    with open(tmp, "w", encoding="utf-8") as handle:
+    if tmp.is_symlink():
+        tmp.unlink()
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+    with os.fdopen(os.open(tmp, flags, 0o644), "w", encoding="utf-8") as handle:
         json.dump(data, handle, indent=1)
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(tmp, path)
+
+
+def declared_encoding(rel: str, text: str) -> str:
+    """The encoding a file's text is written in: a Python file's PEP 263 coding line, else
+    UTF-8."""
+    if not rel.endswith(".py"):
+        return "utf-8"
+    head = "".join(text.splitlines(keepends=True)[:2]).encode("utf-8", "surrogateescape")
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(head).readline)
+    except SyntaxError:
+        return "utf-8"
+    return "utf-8" if encoding == "utf-8-sig" else encoding
+
+
+def decode_source(rel: str, data: bytes) -> tuple[str | None, str]:
+    """The text of file ``rel`` from its bytes, and why not when it cannot be decoded.
+
+    Python files are decoded as their PEP 263 coding line (or BOM) says; every other file
+    as UTF-8 (a UTF-8 BOM is allowed and kept out of the text only for Python).
+    """
+    if rel.endswith(".py"):
+        try:
+            encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        except SyntaxError as exc:
+            return None, f"its coding line is not usable ({exc})"
+        try:
+            return data.decode(encoding), ""
+        except (UnicodeDecodeError, LookupError) as exc:
+            return None, _decode_reason(exc, encoding)
+    try:
+        return data.decode("utf-8"), ""
+    except UnicodeDecodeError as exc:
+        return None, _decode_reason(exc, "utf-8")
+
+
+def _decode_reason(exc: Exception, encoding: str) -> str:
+    if isinstance(exc, UnicodeDecodeError):
+        declared = "" if encoding != "utf-8" else " and it declares no other encoding"
+        return (f"it is not valid {encoding} (byte 0x{exc.object[exc.start]:02x} at offset "
+                f"{exc.start}){declared}")
+    return f"its declared encoding is unknown ({exc})"
 
 
 class Repo:
@@ -48,6 +99,8 @@ class Repo:
     def __init__(self, root: Path) -> None:
         self.root = Path(root).resolve()
         self._texts: dict[str, str | None] = {}
+        #: Files :meth:`read` could not decode, and why; planners turn them into notes.
+        self.unreadable: dict[str, str] = {}
 
     # -- git ---------------------------------------------------------------------------------
 
@@ -132,23 +185,50 @@ class Repo:
         return sorted(found)
 
     def read(self, rel: str) -> str | None:
-        """The text of file ``rel``, or None when it is missing or not UTF-8 (cached)."""
+        """The text of file ``rel``, or None when it is missing or cannot be decoded (cached).
+
+        Python files are read in the encoding their PEP 263 coding line declares, others as
+        UTF-8. Why an existing file could not be read is kept in :attr:`unreadable`.
+        """
+        if rel not in self._texts and not self.inside(rel):
+            self._texts[rel] = None
+            if os.path.lexists(self.root / rel):
+                self.unreadable[rel] = ("it is a symbolic link leading outside the "
+                                        "repository; promote reads nothing there")
         if rel not in self._texts:
             try:
-                self._texts[rel] = (self.root / rel).read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError):
+                data = (self.root / rel).read_bytes()
+            except OSError as exc:
+                if (self.root / rel).exists():
+                    self.unreadable[rel] = f"it could not be read ({exc.strerror or exc})"
                 self._texts[rel] = None
+            else:
+                self._texts[rel], reason = decode_source(rel, data)
+                if reason:
+                    self.unreadable[rel] = reason
         return self._texts[rel]
+
+    def inside(self, rel: str) -> bool:
+        """Whether ``rel`` is relative and resolves (symbolic links followed) inside the
+        root."""
+        candidate = Path(rel)
+        if candidate.is_absolute() or ".." in candidate.parts:
+            return False
+        try:
+            resolved = (self.root / candidate).resolve()
+        except (OSError, RuntimeError, ValueError):  # a link loop, a NUL
+            return False
+        return resolved == self.root or self.root in resolved.parents
 
     def exists(self, rel: str) -> bool:
         return (self.root / rel).exists()
 
     def glob(self, pattern: str) -> list[str]:
-        """Paths (files or folders) matching ``pattern``, relative and sorted."""
-        return sorted(
-            p.relative_to(self.root).as_posix() for p in self.root.glob(pattern)
-            if "__pycache__" not in p.parts
-        )
+        """Paths (files or folders) matching ``pattern``, relative and sorted; none that a
+        symbolic link leads outside the repository."""
+        found = (p.relative_to(self.root).as_posix() for p in self.root.glob(pattern)
+                 if "__pycache__" not in p.parts)
+        return sorted(rel for rel in found if self.inside(rel))
 
     def files_under(self, rel: str) -> list[str]:
         """Every file at or under ``rel`` (a file or a folder), relative and sorted."""
@@ -201,6 +281,39 @@ class Repo:
         for child in sorted(base.iterdir()):
             if child.is_dir() and child.name not in _SKIP_DIRS:
                 yield child.relative_to(self.root).as_posix()
+
+
+def output_file(option: str, value: str) -> Path:
+    """The file a user named with ``option`` for promote to write its output to, checked
+    before any work is done.
+
+    Raises:
+        UsageError: it is empty, a folder, or under something that is not a folder.
+    """
+    if not value or "\0" in value:
+        raise UsageError(f"{option} {value!r}: name a file")
+    path = Path(value)
+    if path.is_dir():
+        raise UsageError(f"{option} {value}: is a folder; name a file in it")
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise UsageError(f"{option} {value}: {parent} is not a folder")
+    return path
+
+
+def write_output(option: str, path: Path, text: str) -> None:
+    """Write ``text`` to the output file ``path`` named by ``option``.
+
+    Raises:
+        UsageError: it cannot be written.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"{option} {path}: cannot be written ({exc.strerror or exc})") from None
 
 
 def editable_root(dist: metadata.Distribution) -> Path | None:

@@ -40,7 +40,7 @@ def find_version(root: Path, data: dict[str, Any], source_root: str, top_package
         if files:
             for rel in [files] if isinstance(files, str) else list(files):
                 looked.append(f"[tool.setuptools.dynamic] version file {rel}")
-                found = _first_line(root / rel)
+                found = _first_line(root / rel) if _inside(root, root / rel) else None
                 if found:
                     return found, looked
         attr = dynamic.get("attr")
@@ -48,14 +48,15 @@ def find_version(root: Path, data: dict[str, Any], source_root: str, top_package
             module, _, name = attr.rpartition(".")
             looked.append(f"[tool.setuptools.dynamic] version attr {attr}")
             for path in _module_files(root, source_root, module, data):
-                found = _assigned(path, name)
+                found = _assigned(path, name) if _inside(root, path) else None
                 if found:
                     return found, looked
     hatch = tool.get("hatch", {}).get("version", {})
     if isinstance(hatch, dict) and isinstance(hatch.get("path"), str):
         looked.append(f"[tool.hatch.version] path {hatch['path']}")
-        found = _assigned(root / hatch["path"], "__version__") or _first_version_like(
-            root / hatch["path"])
+        path = root / hatch["path"]
+        found = (_assigned(path, "__version__") or _first_version_like(path)) \
+            if _inside(root, path) else None
         if found:
             return found, looked
     init = root / source_root / top_package / "__init__.py"
@@ -78,6 +79,16 @@ def release_of(version: str) -> str:
     while len(release) > 2 and release[-1] == 0:
         release.pop()
     return ".".join(str(part) for part in release)
+
+
+def _inside(root: Path, path: Path) -> bool:
+    """Whether ``path`` resolves inside ``root``: a pyproject.toml from a pull request must
+    not make promote read (and print) a file outside the repository."""
+    try:
+        resolved, top = path.resolve(), root.resolve()
+    except (OSError, RuntimeError, ValueError):
+        return False
+    return resolved == top or top in resolved.parents
 
 
 def _first_line(path: Path) -> str | None:
