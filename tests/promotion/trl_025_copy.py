@@ -168,7 +168,9 @@ TESTS = {
 
         class TestTrainerArgs(TrlTestCase):
             def test_cpo(self):
-                args = CPOConfig(self.tmp_dir, beta=0.5, cpo_alpha=0.5, loss_type="hinge", bf16=False)
+                args = CPOConfig(
+                    self.tmp_dir, beta=0.5, cpo_alpha=0.5, loss_type="hinge", bf16=False
+                )
                 assert (args.beta, args.cpo_alpha, args.loss_type) == (0.5, 0.5, "hinge")
                 assert CPOTrainer.__name__ == "CPOTrainer"
 
@@ -176,7 +178,8 @@ TESTS = {
                 assert DPOConfig(self.tmp_dir, beta=0.5, bf16=False).beta == 0.5
 
             def test_kto(self):
-                assert KTOConfig(self.tmp_dir, desirable_weight=0.5, bf16=False).desirable_weight == 0.5
+                args = KTOConfig(self.tmp_dir, desirable_weight=0.5, bf16=False)
+                assert args.desirable_weight == 0.5
         ''',
     "examples/scripts/cpo.py": '''
         """Train a model with CPO on a preference dataset."""
@@ -194,7 +197,10 @@ TESTS = {
             tokenizer = AutoTokenizer.from_pretrained(model_args.model_name_or_path)
             dataset = load_dataset(script_args.dataset_name)
             trainer = CPOTrainer(
-                model, args=training_args, train_dataset=dataset["train"], processing_class=tokenizer
+                model,
+                args=training_args,
+                train_dataset=dataset["train"],
+                processing_class=tokenizer,
             )
             trainer.train()
         ''',
