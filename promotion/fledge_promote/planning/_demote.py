@@ -29,11 +29,18 @@ from ..repository._repo import Repo
 from ..repository._style import TargetStyle, licence_header, member_key
 from ..repository._version import release_of
 from ._demote_tests import moved_test_roots, stable_tests, tests_moving
-from ._deprecated_exports import deprecate_exports, export_inits
 from ._paths import DottedMap, PathMap
 from ._plan import Plan
 from ._promotion import _changelog, _style_for, _verify, collect_mentions, move_nav_entry
-from ._rewrite import bump, module_of, record, rewrite_moved, rewrite_repository
+from ._rewrite import (
+    bump,
+    deprecate_exports,
+    export_inits,
+    module_of,
+    record,
+    rewrite_moved,
+    rewrite_repository,
+)
 from ._shims import defined_names, shim_source
 
 __all__ = ["plan_demotion"]

@@ -14,11 +14,18 @@ from ..repository._markdown import find_mentions
 from ..repository._repo import Repo
 from ..repository._style import TargetStyle, licence_header, member_key, read_style
 from . import codemods as cm
-from ._deprecated_exports import deprecate_exports
 from ._layout import export_sources, plan_layout
 from ._paths import DottedMap, PathMap
 from ._plan import Mention, Plan
-from ._rewrite import bump, changelog_entry, module_of, record, rewrite_moved, rewrite_repository
+from ._rewrite import (
+    bump,
+    changelog_entry,
+    deprecate_exports,
+    module_of,
+    record,
+    rewrite_moved,
+    rewrite_repository,
+)
 from ._shims import defined_names, shim_source
 
 __all__ = ["plan_promotion"]
