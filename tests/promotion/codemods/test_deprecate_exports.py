@@ -129,7 +129,7 @@ def test_an_eager_import_becomes_a_lazy_deprecated_one():
         __all__ = ["Base", "CPOTrainer", "cpo_loss"]
 
 
-        # Names that moved: imported from the shim at their old path on first use, which warns.
+        # Moved names: imported from the shim at their old path when first used (it warns).
         _DEPRECATED_IMPORTS = {
             "CPOTrainer": ".cpo_trainer",  # deprecated import
         }
@@ -139,7 +139,8 @@ def test_an_eager_import_becomes_a_lazy_deprecated_one():
             if name in _DEPRECATED_IMPORTS:
                 import importlib
 
-                return getattr(importlib.import_module(_DEPRECATED_IMPORTS[name], __name__), name)
+                module = importlib.import_module(_DEPRECATED_IMPORTS[name], __name__)
+                return getattr(module, name)
             raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
         """)
 

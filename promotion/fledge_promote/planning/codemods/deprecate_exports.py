@@ -17,7 +17,7 @@ DEPRECATED_IMPORT = "# deprecated import"
 
 _LAZY_BLOCK = '''
 
-# Names that moved: imported from the shim at their old path on first use, which warns.
+# Moved names: imported from the shim at their old path when first used (it warns).
 _DEPRECATED_IMPORTS = {{
 {entries}}}
 
@@ -26,7 +26,8 @@ def __getattr__(name: str):
     if name in _DEPRECATED_IMPORTS:
         import importlib
 
-        return getattr(importlib.import_module(_DEPRECATED_IMPORTS[name], __name__), name)
+        module = importlib.import_module(_DEPRECATED_IMPORTS[name], __name__)
+        return getattr(module, name)
     raise AttributeError(f"module {{__name__!r}} has no attribute {{name!r}}")
 '''
 
