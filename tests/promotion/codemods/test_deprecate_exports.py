@@ -109,6 +109,20 @@ def test_a_key_left_empty_goes():
         """)
 
 
+def test_a_last_entry_without_a_trailing_comma_is_marked_in_place():
+    assert transform("""
+        _import_structure = {
+            "bco_trainer": ["BCOTrainer"],
+            "cpo_trainer": ["CPOTrainer"]
+        }
+        """, TRAINER) == same("""
+        _import_structure = {
+            "bco_trainer": ["BCOTrainer"],
+            "cpo_trainer": ["CPOTrainer"],  # deprecated import
+        }
+        """)
+
+
 EAGER = """
     \"\"\"A package that imports its names eagerly.\"\"\"
     from .base import Base
@@ -187,3 +201,18 @@ def test_a_package_with_its_own_getattr_is_refused():
 ])
 def test_a_package_without_the_names_is_left_alone(source):
     assert transform(source, TOP) == source
+
+
+@pytest.mark.parametrize("source", [
+    '_import_structure = {"cpo_trainer": ["CPOTrainer"], "dpo": ["DPOTrainer"]}\n',
+    '_import_structure = {"dpo": ["DPOTrainer"], "cpo_trainer": ["CPOTrainer"]}\n',
+    '_import_structure = {"trainer": ["CPOTrainer", "DPOTrainer"]}\n',
+])
+def test_a_table_on_one_line_stays_valid_and_marked(source):
+    after = transform(source, DeprecateExportsCommand(
+        {"CPOTrainer": "cpo_trainer"}, {"cpo_trainer"}))
+    scope: dict = {}
+    exec(compile(after, "__init__.py", "exec", dont_inherit=True), scope)
+    assert scope["_import_structure"]["cpo_trainer"] == ["CPOTrainer"]
+    assert "DPOTrainer" in str(scope["_import_structure"])
+    assert '"cpo_trainer": ["CPOTrainer"],  # deprecated import' in after

@@ -117,8 +117,10 @@ class DeprecateExportsCommand(PromoteCommand):
                     indent=True, last_line=indent)
                 elements[-1] = elements[-1].with_changes(comma=cst.Comma(whitespace_after=ws))
             elements.append(entry)
-        if elements and leaving:  # the last entry's comment line ends before the brace
-            last = elements[-1].comma
+        last = elements[-1].comma if elements else None
+        if isinstance(last, cst.Comma) and isinstance(last.whitespace_after,
+                                                      cst.ParenthesizedWhitespace):
+            # the last entry's line (a comment on it, say) ends just before the brace
             elements[-1] = elements[-1].with_changes(comma=last.with_changes(
                 whitespace_after=last.whitespace_after.with_changes(
                     last_line=cst.SimpleWhitespace(""))))
