@@ -169,9 +169,9 @@ def plan_demotion(
         record(plan, repo, f"{new_dir}/__init__.py", source.new_init)
     skip = [old for old, _ in code_moves + test_moves] + [new for _, new in onto_shims]
     skip += leftover_shims
-    old_of = {new: old for old, new in source.modules.items()}
+    old_of = {new: old for old, new in source.modules.items()}  # each export's shim
     deprecate_exports(repo, config, plan, {n: old_of[m] for m, names in source.exports.items()
-                                           for n in names}, set(source.modules))
+                                           if m in old_of for n in names}, set(source.modules))
     skip += export_inits(repo, config).values()  # their entries stay, pointing at the shims
     folders = [(posixpath.dirname(code_moves[0][0]), new_dir)] if code_moves else []
     rewrite_repository(repo, plan, mapping, PathMap(folders + test_roots),
