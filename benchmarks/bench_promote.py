@@ -9,7 +9,8 @@ package, with docs and tests laid out like TRL's; see tests/promotion/trl_copy.p
 runs of a feature's whole life there (a flat promotion of ``cpo``, a demotion of ``rloo``, an
 inclusion of a plugin made by ``fledge new`` and of TRL's real ``trl-cgrpo`` 0.2.0 from PyPI
 (see tests/promotion/cgrpo_copy.py), the prune of the shims the demotion leaves), against
-reading its files.
+reading its files. Last, ``promote demote cpo`` on TRL 0.25.0's sdist, where CPO is still
+stable (tests/promotion/trl_025_copy.py).
 
     python benchmarks/bench_promote.py            # 2,000 .py / 300 .md (aim: under 10 s),
                                                   # then the TRL copy (aim: under 2 s)
@@ -220,6 +221,29 @@ def trl_copy_figure() -> None:
             lambda r, c: plan_prune(r, c, due)), ["prune", "--version", due], read_seconds)
 
 
+def trl_025_figure() -> None:
+    """The dry run of ``promote demote cpo`` on TRL 0.25.0's real package, CPO stable, as
+    TRL stood just before its maintainers moved CPO into ``trl.experimental``."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "promotion"))
+    from trl_025_copy import VERSION, build_trl_025_copy
+
+    with tempfile.TemporaryDirectory(prefix="bench-promote-trl025-") as tmp:
+        root = build_trl_025_copy(Path(tmp) / "trl")
+        if root is None:
+            print(f"\nTRL {VERSION} copy: its sdist could not be fetched from PyPI; skipped")
+            return
+        files = Repo(root).files()
+        read_seconds, _ = timed(lambda: [(root / f).read_text() for f in files])
+        print(f"\nTRL {VERSION} copy (sdist, CPO stable): {len(files)} text files; reference: "
+              f"read every file {read_seconds:.2f} s (aim: under 2 s through the CLI):")
+
+        def dry_run():
+            return plan_demotion(Repo(root), load_config(root)[0], "cpo")
+
+        _lifecycle_figure(root, "demote cpo (flat, 0.25)", dry_run, ["demote", "cpo"],
+                          read_seconds)
+
+
 def _lifecycle_figure(root: Path, label: str, dry_run, argv: list[str], read_seconds: float
                       ) -> None:
     dry_run()  # warm the imports
@@ -302,6 +326,7 @@ def main() -> None:
                         if "fledge_promote" in line)[:2000])
     if not args.no_trl:
         trl_copy_figure()
+        trl_025_figure()
 
 
 if __name__ == "__main__":

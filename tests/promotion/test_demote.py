@@ -17,6 +17,8 @@ from lint_helpers import dead_links, findings, ruff
 from promote_helpers import commit_all, promote, python, write
 from trl_copy import build_trl_copy, git, installed_version
 
+from fledge_promote.repository._version import release_of
+
 pytestmark = pytest.mark.slow
 
 # What TRL's tree has for RLOO beside its code, written here: a docs page listed under
@@ -101,6 +103,7 @@ def _compiles(root: Path, plan: dict) -> None:
 def test_demote_prune_and_include_on_trl(trl_copy, tmp_path):
     root = trl_copy
     version = installed_version()
+    release = release_of(version)  # demote's texts name the release being developed
     dead_before = set(dead_links(root))
 
     # -- demote: trl/trainer/rloo_*.py -> trl/experimental/rloo/ --------------------------
@@ -128,8 +131,11 @@ def test_demote_prune_and_include_on_trl(trl_copy, tmp_path):
     assert ruff(root, "check", "--no-cache", *created).returncode == 0
 
     read = lambda rel: (root / rel).read_text()  # noqa: E731
-    assert '"rloo_trainer"' not in read("trl/trainer/__init__.py")
-    assert '"RLOOTrainer"' not in read("trl/__init__.py")
+    # the exports stay, through the shims, marked for prune
+    assert '"rloo_trainer": ["RLOOTrainer"],  # deprecated import' in read(
+        "trl/trainer/__init__.py")
+    assert '"trainer.rloo_trainer": ["RLOOTrainer"],  # deprecated import' in read(
+        "trl/__init__.py")
     assert "from trl.experimental.rloo import RLOOTrainer" in read("trl/scripts/rloo.py")
     assert "from ..testing_utils import TrlTestCase" in read(
         "tests/experimental/test_rloo_trainer.py")
@@ -139,7 +145,7 @@ def test_demote_prune_and_include_on_trl(trl_copy, tmp_path):
     page = read("docs/source/rloo_trainer.md")
     assert "[[autodoc]] experimental.rloo.RLOOTrainer" in page and "<Tip warning" in page
     shim = read("trl/trainer/rloo_trainer.py")
-    assert f"# fledge-promote: shim (demoted in {version}; remove in {removal})" in shim
+    assert f"# fledge-promote: shim (demoted in {release}; remove in {removal})" in shim
     used = python(root, """
         import warnings
         from trl.experimental.rloo import RLOOConfig, RLOOTrainer
@@ -148,12 +154,12 @@ def test_demote_prune_and_include_on_trl(trl_copy, tmp_path):
             from trl.trainer.rloo_trainer import RLOOTrainer as Old
         assert Old is RLOOTrainer
         print([str(w.message) for w in caught if w.category is FutureWarning])
-        import trl
-        print("exported:", hasattr(trl, "RLOOTrainer"))
+        from trl import RLOOTrainer as exported
+        print("exported:", exported is RLOOTrainer)
         """, ".")
     assert used.returncode == 0, used.stderr
     assert "trl.trainer.rloo_trainer moved back to the experimental namespace" in used.stdout
-    assert f"removed in {removal}" in used.stdout and "exported: False" in used.stdout
+    assert f"removed in {removal}" in used.stdout and "exported: True" in used.stdout
     assert set(dead_links(root)) <= dead_before
 
     # -- prune: the shims it left go, their callers follow -----------------------------------
@@ -227,10 +233,11 @@ def test_demote_and_include_on_this_repository(promoted_copy, tmp_path):
     code = read("plugins/fledge_plugins/word_count/__init__.py")
     assert 'stage="experimental"' in code and "promoted_in" not in code
     assert "fledge-promote: shim" not in read("plugins/fledge_plugins/word_count/api.py")
-    assert "# fledge-promote: shim (demoted in 0.1.0; remove in 0.4.0)" in read(
+    assert "# fledge-promote: shim (demoted in 0.1; remove in 0.4)" in read(
         "plugins/fledge_plugins/stable/word_count/api.py")
     assert 'word_count = "fledge_plugins.word_count"' in read("pyproject.toml")
-    assert "count_words" not in read("plugins/fledge_plugins/stable/__init__.py")
+    stable = read("plugins/fledge_plugins/stable/__init__.py")
+    assert '"count_words"],  # deprecated import' in stable, stable
     mkdocs = read("mkdocs.yml")
     assert mkdocs.index("Experimental features:") < mkdocs.index("features/word_count.md") \
         < mkdocs.index("Stable features:")
@@ -243,9 +250,15 @@ def test_demote_and_include_on_this_repository(promoted_copy, tmp_path):
             from fledge_plugins.stable.word_count.api import count_words as old
         assert old is count_words
         print([str(w.message) for w in caught if w.category is FutureWarning])
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            import fledge_plugins.stable as stable
+        print("plain import warns:", [str(w.message) for w in caught])
+        print("exported:", stable.count_words is count_words)
         """, "core", "plugins")
     assert used.returncode == 0, used.stderr
     assert "moved back to the experimental namespace" in used.stdout
+    assert "plain import warns: []" in used.stdout and "exported: True" in used.stdout
     assert set(dead_links(root, "docs")) <= dead_before
 
     made = subprocess.run([sys.executable, "-m", "fledge.cli", "new", "length_bonus", "-d",
@@ -272,7 +285,7 @@ def test_demote_refuses_what_is_not_there(trl_copy):
     assert done.returncode == 1  # a plan that cannot be made safely
     assert "trl/experimental/kto/ exists and holds trl/experimental/kto/__init__.py" in done.stderr
     done = promote(trl_copy, "demote", "rloo", "--removal", "0.1", "-q")
-    assert done.returncode == 2 and "must be later than the version being developed" in done.stderr
+    assert done.returncode == 2 and "must be later than the release being developed" in done.stderr
 
 
 def test_include_refuses_what_is_not_a_plugin(trl_copy, tmp_path):

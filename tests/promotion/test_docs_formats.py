@@ -144,6 +144,20 @@ def test_toctree_entry_moves_into_the_existing_nested_section_in_order():
     assert "    isExpanded: false\n    title: Utilities\n" in last
 
 
+def test_toctree_demotion_goes_after_the_overview_in_order():
+    """TRL's "Experimental" opens with its overview, then lists the rest by title: a trainer
+    moving out of "Trainers" (nested in "API") goes where the title order puts it."""
+    toc = DocBuilderToctree()
+    moved = toc.move_entry(TRL_TOCTREE, "grpo_trainer", "Trainers", "Experimental")
+    assert toc.sections(moved, "grpo_trainer") == ["Experimental"]
+    experimental = load_yaml(moved)[3]["sections"]
+    assert [e["local"] for e in experimental] == [
+        "experimental_overview", "cpo_trainer", "grpo_trainer", "orpo_trainer"]
+    first = toc.move_entry(TRL_TOCTREE, "dpo_trainer", "Trainers", "Experimental")
+    assert [e["local"] for e in load_yaml(first)[3]["sections"]] == [
+        "experimental_overview", "cpo_trainer", "dpo_trainer", "orpo_trainer"]
+
+
 def test_toctree_move_into_an_unsorted_section_appends_and_creates_a_missing_one_once():
     toc = DocBuilderToctree()
     unsorted = TRL_TOCTREE.replace("title: GRPO", "title: ZGRPO")

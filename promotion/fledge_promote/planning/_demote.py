@@ -4,12 +4,13 @@ The inverse of a promotion. The code moves into ``<experimental_package>.<name>`
 feature's package (``package`` layout), or its modules ``<stable_package>/<name>.py`` and
 ``<name>_*.py`` (``flat``, TRL's ``trl/trainer/rloo_trainer.py``), which get a new
 ``__init__`` exporting their public names. Every old module path keeps a shim that warns
-with a FutureWarning naming the new path and the removal version; the names leave the
-stable exports (``export_to``, ``_import_structure`` included), and the repository's imports
-of them follow the move. The tests move to the experimental tests, the docs page moves to
-the experimental navigation section and gains the experimental notice, the manifest (with
-fledge manifests) is experimental again, and the changelog says so. Shims that an earlier
-promotion left at the experimental path are replaced.
+with a FutureWarning naming the new path and the removal release; the ``export_to`` packages
+keep exporting the names through those shims as ``# deprecated import`` entries, imported
+(and warning) only when used, and the repository's own imports of them follow the move. The
+tests move to the experimental tests, the docs page moves to the experimental navigation
+section and gains the experimental notice, the manifest (with fledge manifests) is
+experimental again, and the changelog says so. Shims that an earlier promotion left at the
+experimental path are replaced.
 """
 
 from __future__ import annotations
@@ -23,14 +24,23 @@ from packaging.version import InvalidVersion, Version
 from .._errors import PlanError, UsageError
 from ..repository._config import PromoteConfig, _package_dir
 from ..repository._docs_formats import get_docs_format
-from ..repository._features import SHIM_MARKER, find_feature, package_exports
+from ..repository._features import SHIM_MARKER, find_docs_page, find_feature, package_exports
 from ..repository._repo import Repo
 from ..repository._style import TargetStyle, licence_header, member_key
-from . import codemods as cm
+from ..repository._version import release_of
+from ._demote_tests import moved_test_roots, stable_tests, tests_moving
 from ._paths import DottedMap, PathMap
 from ._plan import Plan
 from ._promotion import _changelog, _style_for, _verify, collect_mentions, move_nav_entry
-from ._rewrite import bump, module_of, record, rewrite_moved, rewrite_repository
+from ._rewrite import (
+    bump,
+    deprecate_exports,
+    export_inits,
+    module_of,
+    record,
+    rewrite_moved,
+    rewrite_repository,
+)
 from ._shims import defined_names, shim_source
 
 __all__ = ["plan_demotion"]
@@ -69,15 +79,17 @@ class _Source:
 
 
 def _checked_removal(config: PromoteConfig, removal: str | None) -> str:
+    """The release that removes the shims, as texts print it (``0.28``)."""
     removal = removal or bump(config.version, config.deprecation_releases)
+    developed = release_of(config.version)
     try:
-        later = Version(removal) > Version(config.version)
+        later = Version(release_of(removal)) > Version(developed)
     except InvalidVersion:
         raise UsageError(f"--removal {removal!r} is not a PEP 440 version, e.g. 0.5.0") from None
     if not later:
-        raise UsageError(f"--removal {removal} must be later than the version being developed "
-                         f"({config.version})")
-    return removal
+        raise UsageError(f"--removal {removal} must be later than the release being developed "
+                         f"({developed}, version {config.version})")
+    return release_of(removal)
 
 
 def plan_demotion(
@@ -87,17 +99,23 @@ def plan_demotion(
     """Plan moving stable feature ``name`` back to the experimental namespace.
 
     Args:
-        removal: the version that removes the shims (default: ``deprecation_releases``
-            minor releases after the version being developed).
+        removal: the version that removes the shims and deprecated exports (default:
+            ``deprecation_releases`` minor releases after the release being developed).
 
     Raises:
         UsageError: no such stable feature, or a bad ``removal``.
         PlanError: the experimental destination holds code that is not a shim.
     """
     removal = _checked_removal(config, removal)
-    version = config.version
+    version = release_of(config.version)  # 0.26.0.dev0 is developing 0.26: texts say 0.26
     new_dir = f"{config.experimental_dir}/{name}"
     new_package = f"{config.experimental_package}.{name}"
+    done = _left_by_demotion(repo, config, name, new_dir)
+    if done:
+        plan = Plan("demote", name)
+        plan.notes.append(f"{name} is experimental already ({new_package}); {', '.join(done)} "
+                          "are the shims its demotion left: nothing to do")
+        return plan
     source = (_flat_source if config.stable_layout == "flat" else _package_source)(
         repo, config, name, new_dir, new_package)
     style = _style_for(repo, config, source.files)
@@ -106,7 +124,7 @@ def plan_demotion(
     # -- what moves: code (onto the shims a promotion left there), then tests ---------------
     code_moves = [(old, _new_path(config, old, new_dir)) for old in source.files]
     leftover_shims = _shims_in_the_way(repo, new_dir, {new for _, new in code_moves})
-    test_moves = _test_moves(repo, config, name, source)
+    test_moves = tests_moving(repo, config, name, source.tests)
     onto_shims = [(old, new) for old, new in code_moves if repo.exists(new)]
     plan.moves = [m for m in code_moves if m not in onto_shims] + test_moves
     for old, new in onto_shims:  # the shim's file takes the code: a write, not a move
@@ -129,19 +147,19 @@ def plan_demotion(
             home = new_package if source.new_init is not None else module
             rules.update({f"{package}.{n}": f"{home}.{n}" for n in names})
     mapping = DottedMap(rules.items())
-    test_paths = [new for _, new in test_moves]
-    plan.test_paths = sorted({_test_root(config, name, p) for p in test_paths})
+    test_roots = moved_test_roots(test_moves, source.tests)
+    plan.test_paths = sorted(new for _, new in test_roots)
     plan.facts = {
         "from": ", ".join(sorted(source.modules)) or "-", "to": new_package,
         "layout": config.stable_layout, "exports": source.names, "demoted in": version,
         "shims removed in": removal,
-        "tests": [f"{o} -> {n}" for o, n in _folders(test_moves)],
+        "tests": [f"{o} -> {n}" for o, n in test_roots],
     }
 
     progress(f"rewriting {len(code_moves) + len(test_moves)} moved files")
     manifest = None
     if source.manifest:
-        paths = PathMap(_folders(test_moves))
+        paths = PathMap(test_roots)
         manifest = (source.manifest, {
             "stage": "experimental", "stable_path": None, "promoted_in": None,
             "removal": None, "tests": tuple(paths.map(t) or t for t in source.manifest_tests)
@@ -151,9 +169,12 @@ def plan_demotion(
         record(plan, repo, f"{new_dir}/__init__.py", source.new_init)
     skip = [old for old, _ in code_moves + test_moves] + [new for _, new in onto_shims]
     skip += leftover_shims
-    skip += _remove_exports(repo, config, plan, source.names)
+    old_of = {new: old for old, new in source.modules.items()}  # each export's shim
+    deprecate_exports(repo, config, plan, {n: old_of[m] for m, names in source.exports.items()
+                                           if m in old_of for n in names}, set(source.modules))
+    skip += export_inits(repo, config).values()  # their entries stay, pointing at the shims
     folders = [(posixpath.dirname(code_moves[0][0]), new_dir)] if code_moves else []
-    rewrite_repository(repo, plan, mapping, PathMap(folders + _folders(test_moves)),
+    rewrite_repository(repo, plan, mapping, PathMap(folders + test_roots),
                        needle=[name, *source.names], skip=skip, progress=progress)
     if config.docs_format == "doc-builder":
         _builder_references(repo, config, plan, source.names, f"experimental.{name}")
@@ -162,14 +183,14 @@ def plan_demotion(
         name=name, version=version, package=new_package))
     old_paths = ", ".join(f"`{m}`" for m in sorted(source.modules) if m != new_package)
     exported = ", ".join(f"`{p}`" for p in config.export_to)
+    kept = f" and its names' exports from {exported}" if source.names and exported else ""
     _changelog(repo, config, plan, f"- Moved `{name}` back to the experimental namespace: "
-               f"import it from `{new_package}`. The old paths {old_paths} warn and go away in "
-               f"{removal}" + (f"; its names are no longer exported from {exported}."
-                               if source.names and exported else "."))
+               f"import it from `{new_package}`. The old paths {old_paths}{kept} keep "
+               f"working, warn when used, and go away in {removal}.")
     if source.names and config.export_to:
-        plan.notes.append(f"{', '.join(source.names)} left the exports of {exported}: "
-                          f"`from {config.export_to[-1]} import ...` of them now fails; the "
-                          f"module paths keep working (with a FutureWarning) until {removal}")
+        plan.notes.append(f"{', '.join(source.names)} stay exported from {exported} as "
+                          f"deprecated imports of the shims (`# deprecated import`): "
+                          f"imported, and warning, only when used, until {removal}")
     _verify(plan)
     plan.mentions = collect_mentions(repo, plan, sorted(source.modules))
     return plan
@@ -193,7 +214,7 @@ def _package_source(repo: Repo, config: PromoteConfig, name: str, new_dir: str,
     if info.manifest is not None:
         source.manifest = info.manifest_file
         source.manifest_tests = info.manifest.tests
-    source.tests = info.tests if info.manifest and info.manifest.tests else _stable_tests(
+    source.tests = info.tests if info.manifest and info.manifest.tests else stable_tests(
         repo, config, name)
     source.docs_page = info.docs_page if info.docs_page and repo.exists(info.docs_page) else None
     return source
@@ -204,9 +225,8 @@ def _flat_source(repo: Repo, config: PromoteConfig, name: str, new_dir: str,
     folder = config.stable_dir
     here = [p for p in repo.files_under(folder) if posixpath.dirname(p) == folder
             and p.endswith(".py")]
-    mine = [p for p in here if posixpath.basename(p) == f"{name}.py"
-            or posixpath.basename(p).startswith(f"{name}_")]
-    mine = [p for p in mine if SHIM_MARKER not in (repo.read(p) or "")]
+    mine = [p for p in _flat_candidates(repo, config, name)
+            if SHIM_MARKER not in (repo.read(p) or "")]
     if not mine:
         stems = sorted({posixpath.basename(p)[:-3].split("_")[0] for p in here
                         if not posixpath.basename(p).startswith("_")})
@@ -225,11 +245,31 @@ def _flat_source(repo: Repo, config: PromoteConfig, name: str, new_dir: str,
         names = [n for n in defined_names(repo.read(path) or "") if n in exported]
         if names:
             source.exports[new_module] = names
-    source.tests = _stable_tests(repo, config, name)
-    page = config.docs_pages[0].format(name=name) if config.docs_pages else None
-    source.docs_page = page if page and repo.exists(page) else None
+    source.tests = stable_tests(repo, config, name)
+    source.docs_page = find_docs_page(repo, config, name)
     source.new_init = _new_init(repo, source, new_package, _style_for(repo, config, source.files))
     return source
+
+
+def _flat_candidates(repo: Repo, config: PromoteConfig, name: str) -> list[str]:
+    """``<stable_package>/<name>.py`` and ``<name>_*.py``: a flat feature's modules."""
+    folder = config.stable_dir
+    return [p for p in repo.files_under(folder) if posixpath.dirname(p) == folder
+            and (posixpath.basename(p) == f"{name}.py"
+                 or (posixpath.basename(p).startswith(f"{name}_") and p.endswith(".py")))]
+
+
+def _left_by_demotion(repo: Repo, config: PromoteConfig, name: str, new_dir: str) -> list[str]:
+    """The stable modules of ``name`` when all are shims a demotion left and its code is in
+    the experimental namespace: a second run has nothing to do."""
+    if not repo.exists(f"{new_dir}/__init__.py"):
+        return []
+    found = _flat_candidates(repo, config, name) if config.stable_layout == "flat" else [
+        p for p in repo.files_under(f"{config.stable_dir}/{name}") if p.endswith(".py")]
+    texts = [repo.read(p) or "" for p in found]
+    demoted = [p for p, text in zip(found, texts, strict=True)
+               if SHIM_MARKER in text and "(demoted in " in text]
+    return demoted if found and len(demoted) == len(found) else []
 
 
 def _new_init(repo: Repo, source: _Source, package: str, style: TargetStyle) -> str:
@@ -268,72 +308,7 @@ def _shims_in_the_way(repo: Repo, new_dir: str, arriving: set[str]) -> list[str]
     return [p for p in present if p not in arriving and not p.endswith("/__init__.py")]
 
 
-# -- tests -----------------------------------------------------------------------------------
-
-
-def _stable_tests(repo: Repo, config: PromoteConfig, name: str) -> list[str]:
-    """The stable tests of ``name``: where a promotion would have put its experimental ones."""
-    found = []
-    for pattern in config.experimental_tests:
-        candidate = f"{config.stable_tests}/{posixpath.basename(pattern.format(name=name))}"
-        found += [p for p in repo.glob(candidate)]
-    return sorted(dict.fromkeys(found))
-
-
-def _test_moves(repo: Repo, config: PromoteConfig, name: str, source: _Source
-                ) -> list[tuple[str, str]]:
-    template = config.experimental_tests[0].format(name=name) if config.experimental_tests \
-        else None
-    if template is None:
-        return []
-    moves = []
-    for test in source.tests:
-        dest = template if len(source.tests) == 1 else posixpath.join(
-            posixpath.dirname(template), posixpath.basename(test))
-        files = repo.files_under(test) if not test.endswith(".py") else [test]
-        moves += [(p, dest + p[len(test):]) for p in files if "/__pycache__/" not in p]
-    taken = [f"cannot move {old} onto {new}: it exists" for old, new in moves
-             if repo.exists(new)]
-    if taken:
-        raise PlanError(taken)
-    return moves
-
-
-def _folders(moves: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """The folder (or file) moves that ``moves`` amount to: one per moved test tree."""
-    out: dict[str, str] = {}
-    for old, new in moves:
-        a, b = old.split("/"), new.split("/")
-        while len(a) > 1 and len(b) > 1 and a[-1] == b[-1]:
-            a, b = a[:-1], b[:-1]
-        out.setdefault("/".join(a), "/".join(b))
-    return list(out.items())
-
-
-def _test_root(config: PromoteConfig, name: str, path: str) -> str:
-    template = config.experimental_tests[0].format(name=name)
-    return template if path.startswith(template) else path
-
-
 # -- exports, shims, references, docs ----------------------------------------------------------
-
-
-def _remove_exports(repo: Repo, config: PromoteConfig, plan: Plan, names: list[str]
-                    ) -> list[str]:
-    """Take ``names`` out of every ``export_to`` package; returns the files it edited."""
-    edited = []
-    for package in config.export_to if names else ():
-        init = f"{_package_dir(config.source_root, package)}/__init__.py"
-        text = plan.writes.get(init, repo.read(init))
-        if text is None:
-            continue
-        result = cm.run_commands(init, text, [cm.RemoveExportsCommand(names)])
-        if result.status == "failed":
-            plan.failures.append(f"{init}: {result.reason.strip().splitlines()[-1]}")
-        elif result.status == "changed":
-            record(plan, repo, init, result.code)
-            edited.append(init)
-    return edited
 
 
 def _shims(repo: Repo, plan: Plan, source: _Source, code_moves: list[tuple[str, str]],
@@ -351,9 +326,13 @@ def _shims(repo: Repo, plan: Plan, source: _Source, code_moves: list[tuple[str, 
             shim_from = {m: names for m, names in source.exports.items()} or {target: []}
         else:
             shim_from = {target: defined_names(repo.read(old) or "")}
-        message = (f"{module} moved back to the experimental namespace in {version}: import "
-                   f"it from {target} instead; its API may change in any release. This shim "
-                   f"will be removed in {removal}.")
+        names = [n for listed in shim_from.values() for n in listed]
+        exported = bool(names) and set(names) <= set(source.names)
+        what = f"import {', '.join(names)} from {new_package}" if exported else \
+            f"import it from {target}"
+        message = (f"{module} moved back to the experimental namespace in {version}: {what} "
+                   f"instead; its API may change in any release. This shim will be removed "
+                   f"in {removal}.")
         header = licence_header(repo.read(old) or "") or style.header
         plan.writes[old] = shim_source(module, target, shim_from, message=message,
                                        version=version, removal=removal,

@@ -17,7 +17,15 @@ from . import codemods as cm
 from ._layout import export_sources, plan_layout
 from ._paths import DottedMap, PathMap
 from ._plan import Mention, Plan
-from ._rewrite import bump, changelog_entry, module_of, record, rewrite_moved, rewrite_repository
+from ._rewrite import (
+    bump,
+    changelog_entry,
+    deprecate_exports,
+    module_of,
+    record,
+    rewrite_moved,
+    rewrite_repository,
+)
 from ._shims import defined_names, shim_source
 
 __all__ = ["plan_promotion"]
@@ -132,8 +140,11 @@ def plan_promotion(
     rewrite_moved(repo, plan, plan.moves, mapping, docs_mapping, new_inits, manifest)
 
     # -- the rest of the repository -------------------------------------------------------
+    # (names the experimental package exported stay, through the shim: lazy, warning on use)
+    kept = deprecate_exports(repo, config, plan, dict.fromkeys(info.exports, info.package),
+                             {info.package, *rules}, packages=[config.experimental_package])
     rewrite_repository(repo, plan, mapping, paths, needle=info.name,
-                       skip=[o for o, _ in plan.moves], progress=progress,
+                       skip=[o for o, _ in plan.moves] + kept, progress=progress,
                        docs_mapping=docs_mapping)
     sources = export_sources(repo, config, info, mapping)
     _shims(repo, info, plan, code_moves + [(p, p) for p in layout.stays], mapping, sources,

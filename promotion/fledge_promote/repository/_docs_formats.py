@@ -265,11 +265,15 @@ class _YamlNav:
 
     def _place(self, entries: CommentedSeq, item: Any) -> None:
         """Put ``item`` among ``entries``: where it keeps them sorted by title (case
-        insensitive) if they are, else at the end."""
+        insensitive) if they are, or sorted after a first entry that opens the section (TRL's
+        "Experimental Overview"), else at the end."""
         keys = [self._title(e).casefold() for e in entries]
+        title = self._title(item).casefold()
         at = len(entries)
         if len(keys) >= 2 and keys == sorted(keys):
-            at = bisect.bisect_right(keys, self._title(item).casefold())
+            at = bisect.bisect_right(keys, title)
+        elif len(keys) >= 3 and keys[1:] == sorted(keys[1:]):
+            at = 1 + bisect.bisect_right(keys[1:], title)
         insert_item(entries, at, item)
 
     def _put(self, root: CommentedSeq, item: Any, section: str,

@@ -20,7 +20,8 @@ from .._errors import UsageError
 from ._config import PromoteConfig
 from ._repo import Repo
 
-__all__ = ["FeatureInfo", "find_feature", "list_features", "SHIM_MARKER", "RETIRED_MARKER"]
+__all__ = ["FeatureInfo", "find_docs_page", "find_feature", "list_features", "SHIM_MARKER",
+           "RETIRED_MARKER"]
 
 #: Comment that marks a module promote wrote as a shim; discovery skips such packages.
 SHIM_MARKER = "fledge-promote: shim"
@@ -214,8 +215,17 @@ def _tests(repo: Repo, config: PromoteConfig, info: FeatureInfo) -> list[str]:
 def _docs_page(repo: Repo, config: PromoteConfig, info: FeatureInfo) -> str | None:
     if info.manifest is not None and info.manifest.docs and "://" not in info.manifest.docs:
         return info.manifest.docs
+    found = find_docs_page(repo, config, info.name)
+    if found:
+        return found
+    return config.docs_pages[0].format(name=info.name) if config.docs_pages else None
+
+
+def find_docs_page(repo: Repo, config: PromoteConfig, name: str) -> str | None:
+    """The docs page of feature ``name`` that exists: the first file that the ``docs_pages``
+    patterns match, in their order (TRL's ``{name}.md``, then ``{name}_trainer.md``)."""
     for pattern in config.docs_pages:
-        found = repo.glob(pattern.format(name=info.name))
+        found = [p for p in repo.glob(pattern.format(name=name)) if repo.exists(p)]
         if found:
             return found[0]
-    return config.docs_pages[0].format(name=info.name) if config.docs_pages else None
+    return None

@@ -3,6 +3,7 @@
 from ._runner import CodemodResult, run_commands
 from .add_deprecation_warning import DEPRECATION_MARKER, AddDeprecationWarningCommand
 from .add_exports import AddExportsCommand, ExportClashError, submodule_of
+from .deprecate_exports import DEPRECATED_IMPORT, DeprecateExportsCommand
 from .fix_relative_imports import FixRelativeImportsCommand
 from .make_imports_relative import MakeImportsRelativeCommand
 from .mark_deprecated import MarkDeprecatedCommand
@@ -14,10 +15,12 @@ from .sort_relative_imports import SortRelativeImportsCommand
 from .update_manifest import UpdateManifestCommand
 
 __all__ = [
+    "DEPRECATED_IMPORT",
     "DEPRECATION_MARKER",
     "AddDeprecationWarningCommand",
     "AddExportsCommand",
     "CodemodResult",
+    "DeprecateExportsCommand",
     "ExportClashError",
     "FixRelativeImportsCommand",
     "MakeImportsRelativeCommand",

@@ -120,15 +120,14 @@ class RewriteImportsCommand(PromoteCommand):
                 new_level, new_module = express_import(self.module_name, self.is_package, parent)
             else:
                 new_level, new_module = 0, parent
-            statements.append(cst.ImportFrom(names=_commas(aliases), **_from_parts(new_level,
-                                                                                   new_module)))
+            statements.append(cst.ImportFrom(**_laid_out(aliases, node),
+                                             **_from_parts(new_level, new_module)))
         if not keep:
             first, rest = statements[0], statements[1:]
-            first = first.with_changes(lpar=node.lpar, rpar=node.rpar) if node.lpar else first
             if rest:
                 self._extra[id(first)] = rest
             return first
-        updated = node.with_changes(names=_commas(keep))
+        updated = node.with_changes(**_laid_out(keep, node))
         self._extra[id(updated)] = statements
         return updated
 
@@ -192,15 +191,38 @@ class RewriteImportsCommand(PromoteCommand):
         return key.with_changes(value=f"{key.quote}{new[len(self.module_name) + 1:]}{key.quote}")
 
 
-def _commas(aliases: Sequence[cst.ImportAlias]) -> list[cst.ImportAlias]:
+def _laid_out(aliases: Sequence[cst.ImportAlias], like: cst.ImportFrom) -> dict:
+    """``names``, ``lpar`` and ``rpar`` for an import of ``aliases`` written as ``like`` is.
+
+    In parentheses (one name a line, say) each alias keeps its comma, newline and comment,
+    and the last one takes the comma ``like``'s last name had: a trailing comma before the
+    closing parenthesis stays. Without parentheses every comma is a plain ``, `` (a comma
+    that held a line break would not compile there) and none trails.
+    """
     out = []
     for i, alias in enumerate(aliases):
         last = i == len(aliases) - 1
-        if last:
-            out.append(alias.with_changes(comma=cst.MaybeSentinel.DEFAULT))
-        elif alias.comma is cst.MaybeSentinel.DEFAULT:
-            comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-            out.append(alias.with_changes(comma=comma))
+        if like.lpar:
+            comma = _closing(alias.comma, like.names[-1].comma) if last else alias.comma  # type: ignore[index]
+            if not last and not isinstance(comma, cst.Comma):
+                comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+        elif last:
+            comma = cst.MaybeSentinel.DEFAULT
         else:
-            out.append(alias)
-    return out
+            comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+        out.append(alias.with_changes(comma=comma))
+    return {"names": out, "lpar": like.lpar, "rpar": like.rpar}
+
+
+def _closing(own: cst.Comma | cst.MaybeSentinel, last: cst.Comma | cst.MaybeSentinel
+             ) -> cst.Comma | cst.MaybeSentinel:
+    """The comma of an alias that becomes the last one: the old last alias's (trailing or
+    none), keeping the alias's own end-of-line comment."""
+    own_ws = own.whitespace_after if isinstance(own, cst.Comma) else None
+    last_ws = last.whitespace_after if isinstance(last, cst.Comma) else None
+    if not (isinstance(own_ws, cst.ParenthesizedWhitespace) and own_ws.first_line.comment):
+        return last
+    if isinstance(last_ws, cst.ParenthesizedWhitespace):
+        return last.with_changes(whitespace_after=last_ws.with_changes(  # type: ignore[union-attr]
+            first_line=own_ws.first_line))
+    return own
