@@ -25,6 +25,7 @@ from ..repository._config import PromoteConfig
 from ..repository._repo import Repo
 from ..repository._version import release_of
 from . import codemods as cm
+from ._include import _sorted_imports
 from ._paths import DottedMap, PathMap, resolve_relative
 from ._plan import Plan
 from ._promotion import _changelog, _verify, collect_mentions
@@ -140,8 +141,12 @@ def _remove(repo: Repo, config: PromoteConfig, plan: Plan,
     needles = sorted(set(olds) | {old.rpartition(".")[2] for old in olds})
     untouched = [p for p in repo.files((".py",)) if p not in plan.deletes
                  and not _names_old_paths(repo, plan, p, mapping, olds)]
+    before = dict(plan.writes)
     rewrite_repository(repo, plan, mapping, PathMap([]), needle=needles,
                        skip=plan.deletes + untouched, progress=progress)
+    for path, text in list(plan.writes.items()):  # a rewritten import may be out of order now
+        if path.endswith(".py") and before.get(path) != text:
+            plan.writes[path] = _sorted_imports(repo, plan, path, text)
     _changelog(repo, config, plan, f"- Removed the deprecated import paths due in {until}: "
                + ", ".join(f"`{old}` (use `{new}`)" for old, new in _by_old(
             renames, gone_modules)) + ".")

@@ -121,6 +121,8 @@ class _Reader:
         self.path, self.module, self.is_package = path, module, is_package
         self.origins: dict[str, str] = {}  # local name -> dotted origin, for imported names
         self.plain: dict[str, str] = {}  # ``import a.b``: what it makes importable
+        self.modules: set[str] = set()  # local names bound by ``import``, never re-exports
+        self.stars: set[str] = set()  # ``from a import *``
         marker = _MARKER.search(text)
         self.marker = marker.group(3).strip() if marker else None
         self.reading = ModuleReading(path, module)
@@ -162,9 +164,10 @@ class _Reader:
                     removal, source))
             return
         names = self._reexports(tree)
-        if not names and not self.plain:
+        if not names and not self.plain and not self.stars:
             return
         sources = {new.rpartition(".")[0] for _, new in names} | set(self.plain.values())
+        sources |= self.stars
         moved = _MOVED.search(docstring)
         new = (moved.group(2) or moved.group(3)) if moved else (
             next(iter(sources)) if len(sources) == 1 else None)
@@ -177,7 +180,7 @@ class _Reader:
         for local, origin in self.origins.items():
             if listed is not None and local not in listed:
                 continue
-            if local.startswith("_") or local in self.plain or origin.startswith(
+            if local.startswith("_") or local in self.modules or origin.startswith(
                     ("warnings.", "typing", "__future__")):
                 continue
             names.append((f"{self.module}.{local}", origin))
@@ -307,12 +310,15 @@ class _Reader:
                 base = (resolve_relative(self.module, self.is_package, node.level, node.module)
                         if node.level else node.module)
                 for alias in node.names:
-                    if base and alias.name != "*":
+                    if base and alias.name == "*":
+                        self.stars.add(base)
+                    elif base:
                         self.origins[alias.asname or alias.name] = f"{base}.{alias.name}"
             elif isinstance(node, ast.Import):
                 for alias in node.names:
                     local = alias.asname or alias.name.partition(".")[0]
                     self.origins[local] = alias.name if alias.asname else local
+                    self.modules.add(local)
                     if alias.name not in ("warnings", "typing", "typing_extensions"):
                         self.plain[local] = alias.name
 

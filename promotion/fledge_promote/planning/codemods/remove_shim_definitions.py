@@ -31,6 +31,7 @@ class RemoveShimDefinitionsCommand(PromoteCommand):
         self.freed: set[str] = set()  # names the removed code used
 
     def transform_module(self, tree: cst.Module) -> cst.Module:
+        original = tree
         tree = tree.visit(self)
         for _ in range(4):  # imports feeding a removed ``with`` line: a few rounds at most
             unused = self.freed - _used_names(tree.code)
@@ -39,7 +40,7 @@ class RemoveShimDefinitionsCommand(PromoteCommand):
             dropper = _DropImports(unused)
             tree = tree.visit(dropper)
             self.freed = dropper.freed
-        return tree
+        return _same_top(original, tree)
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
         return False  # only top-level definitions are shims; their bodies are left as they are
@@ -136,6 +137,23 @@ class _DropImports(PromoteCommand):
             return updated.with_changes(body=updated.body.with_changes(
                 body=[cst.SimpleStatementLine(body=[cst.Pass()])]))
         return updated
+
+
+def _same_top(original: cst.Module, tree: cst.Module) -> cst.Module:
+    """A statement that became the first keeps only as many blank lines before it as the
+    first one had (after the licence header, not three)."""
+    if not (original.body and tree.body) or original.body[0].deep_equals(tree.body[0]):
+        return tree
+    first = tree.body[0]
+    allowed = sum(1 for line in original.body[0].leading_lines if line.comment is None)
+    lines, blank = [], 0
+    for line in first.leading_lines:
+        if line.comment is None:
+            blank += 1
+            if blank > allowed:
+                continue
+        lines.append(line)
+    return tree.with_changes(body=[first.with_changes(leading_lines=lines), *tree.body[1:]])
 
 
 def _used_names(code: str) -> set[str]:

@@ -35,6 +35,7 @@ class RemoveShimExportsCommand(PromoteCommand):
         self.removed = frozenset(removed)
         self.removed_modules = frozenset(removed_modules)
         self.dropped: list[str] = []
+        self._trimmed = False
 
     def _gone(self, module: str | None, name: str | None) -> bool:
         if module is None or name is None:
@@ -92,12 +93,22 @@ class RemoveShimExportsCommand(PromoteCommand):
             return updated
         if not any(keep):
             return cst.RemoveFromParent()
+        self._trimmed = True
         return drop_elements(updated, updated.names, keep)
 
     def leave_SimpleStatementLine(self, original: cst.SimpleStatementLine,
                                   updated: cst.SimpleStatementLine
                                   ) -> cst.SimpleStatementLine | cst.RemovalSentinel:
-        return cst.RemoveFromParent() if not updated.body else updated
+        if not updated.body:
+            return cst.RemoveFromParent()
+        trimmed, self._trimmed = self._trimmed, False
+        comment = updated.trailing_whitespace.comment
+        if trimmed and comment is not None and "deprecated import" in comment.value:
+            # the line's mark named what went: what stays is not deprecated
+            end = updated.trailing_whitespace.with_changes(
+                comment=None, whitespace=cst.SimpleWhitespace(""))
+            return updated.with_changes(trailing_whitespace=end)
+        return updated
 
     def leave_If(self, original: cst.If, updated: cst.If) -> cst.If:
         if isinstance(updated.body, cst.IndentedBlock) and not updated.body.body:
