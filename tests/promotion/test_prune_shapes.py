@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 
-from fledge_promote.planning._shim_shapes import read_module, removal_in
+from fledge_promote.planning.pruning import read_module, removal_in
 
 
 def read(source: str, path: str = "lib/trainer/old.py", module: str = "lib.trainer.old"):

@@ -1,6 +1,6 @@
 from codemod_helpers import same, transform
 
-from fledge_promote.planning.codemods import RemoveShimDefinitionsCommand
+from fledge_promote.planning.pruning import RemoveShimDefinitionsCommand
 
 
 def test_a_shim_class_goes_with_the_imports_and_the_with_block_only_it_used():

@@ -1,6 +1,6 @@
 from codemod_helpers import same, transform
 
-from fledge_promote.planning.codemods import RemoveShimExportsCommand
+from fledge_promote.planning.pruning import RemoveShimExportsCommand
 
 REMOVED = {"trl.trainer.callbacks.WinRateCallback", "trl.trainer.cpo_trainer.CPOTrainer",
            "trl.trainer.FDivergenceType"}

@@ -5,8 +5,6 @@ from .add_deprecation_warning import DEPRECATION_MARKER, AddDeprecationWarningCo
 from .add_exports import AddExportsCommand, ExportClashError, submodule_of
 from .fix_relative_imports import FixRelativeImportsCommand
 from .remove_exports import RemoveExportsCommand
-from .remove_shim_definitions import RemoveShimDefinitionsCommand
-from .remove_shim_exports import RemoveShimExportsCommand
 from .rewrite_docstring_references import RewriteDocstringReferencesCommand
 from .rewrite_dotted_strings import RewriteDottedStringsCommand
 from .rewrite_imports import RewriteImportsCommand
@@ -21,8 +19,6 @@ __all__ = [
     "ExportClashError",
     "FixRelativeImportsCommand",
     "RemoveExportsCommand",
-    "RemoveShimDefinitionsCommand",
-    "RemoveShimExportsCommand",
     "RewriteDocstringReferencesCommand",
     "RewriteDottedStringsCommand",
     "RewriteImportsCommand",

@@ -13,11 +13,12 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from ..repository._repo import Repo
-from ._paths import resolve_relative
-from ._shim_shapes import Unsure
+from ...repository._repo import Repo
+from .._paths import resolve_relative
+from ._records import Unsure
 
-__all__ = ["DEPRECATED_IMPORT", "ExportEntry", "exports_of", "init_texts", "marked_but_real"]
+__all__ = ["DEPRECATED_IMPORT", "ExportEntry", "Inits", "exports_of", "marked_but_real",
+           "read_inits"]
 
 DEPRECATED_IMPORT = "# deprecated import"
 
@@ -86,8 +87,28 @@ def _top_statements(body: list[ast.stmt]):
             yield from _top_statements(getattr(node, "orelse", []))
 
 
-def exports_of(repo: Repo, new_of: dict[str, str], removed_modules: set[str],
-               texts: dict[str, str] | None = None
+@dataclass(frozen=True)
+class Inits:
+    """Every package ``__init__`` of the repository: its text and its export entries."""
+
+    texts: dict[str, str]
+    exports: dict[str, list[_Export]]
+
+
+def read_inits(repo: Repo) -> Inits:
+    """The package ``__init__``s of ``repo``, each parsed once."""
+    texts: dict[str, str] = {}
+    for path in repo.files((".py",)):
+        if path.endswith("__init__.py"):
+            text = repo.read(path)
+            if text:
+                texts[path] = text
+    exports = {path: _init_exports(path, repo.module_name(path) or "", text)
+               for path, text in texts.items()}
+    return Inits(texts, exports)
+
+
+def exports_of(new_of: dict[str, str], removed_modules: set[str], inits: Inits
                ) -> tuple[list[ExportEntry], dict[str, str]]:
     """The export entries pointing at the names of ``new_of`` (old -> new) or into
     ``removed_modules``, followed from package to package.
@@ -96,9 +117,8 @@ def exports_of(repo: Repo, new_of: dict[str, str], removed_modules: set[str],
         the entries, and ``new_of`` grown by the exported paths (``trl.CPOTrainer`` ->
         ``trl.experimental.cpo.CPOTrainer``).
     """
-    texts = texts if texts is not None else init_texts(repo)
-    exports = [e for path, text in texts.items()
-               for e in _init_exports(path, repo.module_name(path) or "", text)]
+    texts = inits.texts
+    exports = [e for found in inits.exports.values() for e in found]
     mapping = dict(new_of)
     entries: dict[tuple[str, int, str], ExportEntry] = {}
     grew = True
@@ -122,32 +142,19 @@ def exports_of(repo: Repo, new_of: dict[str, str], removed_modules: set[str],
     return sorted(entries.values(), key=lambda e: (e.path, e.line)), mapping
 
 
-def marked_but_real(repo: Repo, entries: list[ExportEntry],
-                    texts: dict[str, str] | None = None) -> list[Unsure]:
+def marked_but_real(entries: list[ExportEntry], inits: Inits) -> list[Unsure]:
     """Entries marked ``# deprecated import`` that point at no shim: real code, listed."""
-    texts = texts if texts is not None else init_texts(repo)
     known = {(e.path, e.line) for e in entries}
     unsure = []
-    for path, text in texts.items():
+    for path, text in inits.texts.items():
         if DEPRECATED_IMPORT not in text:
             continue
-        package = repo.module_name(path) or ""
-        for export in _init_exports(path, package, text):
+        for export in inits.exports[path]:
             line = text.splitlines()[export.line - 1]
             if DEPRECATED_IMPORT in line and (path, export.line) not in known:
                 unsure.append(Unsure(
-                    path, export.line, f"{package}.{export.exported_as}",
+                    path, export.line, f"{export.package}.{export.exported_as}",
                     f"marked {DEPRECATED_IMPORT!r} but points at "
                     f"{export.module}.{export.name}, which is not a shim", None, "-"))
     return unsure
 
-
-def init_texts(repo: Repo) -> dict[str, str]:
-    """Every package ``__init__`` of the repository, by path."""
-    texts = {}
-    for path in repo.files((".py",)):
-        if path.endswith("__init__.py"):
-            text = repo.read(path)
-            if text:
-                texts[path] = text
-    return texts

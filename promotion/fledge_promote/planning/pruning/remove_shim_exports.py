@@ -7,8 +7,8 @@ from collections.abc import Iterable
 import libcst as cst
 
 from .._paths import resolve_relative
+from ..codemods._helpers import PromoteCommand, dotted_name
 from ._elements import drop_elements
-from ._helpers import PromoteCommand, dotted_name
 
 __all__ = ["RemoveShimExportsCommand"]
 
