@@ -84,7 +84,12 @@ def test_warning_functions_and_a_subclass_that_only_warns_are_shims():
 
 def test_pep_702_deprecated_classes_functions_and_aliases_are_shims():
     reading = read('''
-        from typing_extensions import deprecated
+        import sys
+
+        if sys.version_info >= (3, 13):
+            from warnings import deprecated
+        else:
+            from typing_extensions import deprecated
 
         from lib.stable.count import Counter as _Counter
         from lib.stable.count import count as _count

@@ -103,8 +103,8 @@ def test_the_dry_run_finds_trls_hand_written_shims_and_says_how(trl028):
         "warns of removal but also holds real code"
     assert "points at trl.trainer.dpo_config.FDivergenceType, which is not a shim" in \
         listed["trl.trainer.FDivergenceType"]["reason"]
-    for kept in ("trl/trainer/kto_trainer.py", "trl/trainer/dpo_config.py"):
-        assert kept not in plan["deleted"] + plan["changed"]
+    assert "trl/trainer/kto_trainer.py" not in plan["deleted"] + plan["changed"]
+    assert "trl/trainer/dpo_config.py" not in plan["deleted"]  # its references are rewritten
 
     text = promote(trl028, "prune", "--version", "0.29", "--no-diff")
     assert "rule: warning subclass; removal: 0.29; version from: warning text; at: " \
@@ -138,8 +138,11 @@ def test_apply_keeps_every_other_import_working_and_a_second_run_plans_nothing(t
         "examples/scripts/merge.py")
     assert "from trl.experimental.winrate_callback import WinRateCallback" in read(
         "tests/test_old_paths.py")
-    assert "from trl.experimental.xpo import XPOConfig, XPOTrainer" in read(
-        "docs/source/xpo_trainer.md")
+    page = read("docs/source/xpo_trainer.md")
+    assert "from trl.experimental.xpo import XPOConfig, XPOTrainer" in page
+    assert "[[autodoc]] experimental.xpo.XPOTrainer" in page  # doc-builder's references too
+    assert "[`experimental.judges.PairRMJudge`]" in page
+    assert "use [`experimental.cpo.CPOTrainer`] instead" in read("trl/trainer/dpo_config.py")
     for init in ("trl/__init__.py", "trl/trainer/__init__.py"):  # FDivergence*: listed, kept
         assert read(init).count("# deprecated import") == 4
     for package, keys in _lazy_tables(root).items():

@@ -85,6 +85,12 @@ FILES = {
         config = XPOConfig(output_dir="xpo-model")
         trainer = XPOTrainer(model=model, judge=PairRMJudge(), args=config)
         ```
+
+        ## XPOTrainer
+
+        [[autodoc]] XPOTrainer
+
+        It takes a judge such as [`PairRMJudge`].
         """,
     "examples/scripts/merge.py": """
         from trl.mergekit_utils import MergeConfig, merge_models

@@ -162,11 +162,34 @@ def _remove(repo: Repo, config: PromoteConfig, plan: Plan,
     _changelog(repo, config, plan, f"- Removed the deprecated import paths due in {until}: "
                + ", ".join(f"`{old}` (use `{new}`)" for old, new in _by_old(
             renames, gone_modules)) + ".")
+    if config.docs_format == "doc-builder":
+        _builder_references(repo, plan, renames, config.top_package)
     _verify(plan)
     plan.mentions = collect_mentions(repo, plan, olds + [r.path for r in deleted])
     if plan.mentions:
         plan.notes.append("the mentions below still name a removed path (prose, comments, "
                           "strings): edit them by hand")
+
+
+def _builder_references(repo: Repo, plan: Plan, renames: dict[str, str], top: str) -> None:
+    """doc-builder's ``[[autodoc]] Name`` and ``[`Name`]`` name objects relative to the top
+    package: a removed ``trl.CPOTrainer`` is ``experimental.cpo.CPOTrainer`` now, in pages
+    and docstrings."""
+    relative = {old[len(top) + 1:]: new[len(top) + 1:] for old, new in renames.items()
+                if old.startswith(top + ".") and new.startswith(top + ".")}
+    if not relative:
+        return
+    names = "|".join(map(re.escape, sorted(relative, key=len, reverse=True)))
+    pattern = re.compile(rf"(\[\[autodoc\]\]\s+|\[`)({names})(?![\w.])")
+    for path in repo.files((".md", ".mdx", ".py")):
+        if path in plan.deletes:
+            continue
+        text = plan.writes.get(path, repo.read(path))
+        if not text or ("[[autodoc]]" not in text and "[`" not in text):
+            continue
+        new = pattern.sub(lambda m: m[1] + relative[m[2]], text)
+        if new != text:
+            record(plan, repo, path, new)
 
 
 def _import_pattern(olds: list[str]) -> re.Pattern:

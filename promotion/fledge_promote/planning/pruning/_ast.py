@@ -23,14 +23,17 @@ def is_empty(node: ast.stmt) -> bool:
 
 
 def is_neutral(node: ast.stmt) -> bool:
-    """Imports (also under ``with`` or ``if TYPE_CHECKING:``), ``__all__``, a logger."""
-    if isinstance(node, (ast.Import, ast.ImportFrom)):
+    """Imports (also under ``with``, ``if`` or ``try``: ``if sys.version_info >= (3, 13):
+    from warnings import deprecated``), ``__all__``, a logger."""
+    if isinstance(node, (ast.Import, ast.ImportFrom, ast.Pass)):
         return True
     if isinstance(node, ast.With):
         return all(is_neutral(n) or _is_filter(n) for n in node.body)
-    if isinstance(node, ast.If) and dotted(node.test) in ("TYPE_CHECKING",
-                                                           "typing.TYPE_CHECKING"):
+    if isinstance(node, ast.If):
         return all(is_neutral(n) for n in node.body + node.orelse)
+    if isinstance(node, ast.Try):
+        return all(is_neutral(n) for n in node.body + node.orelse + node.finalbody + [
+            s for handler in node.handlers for s in handler.body])
     if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
         targets = node.targets if isinstance(node, ast.Assign) else [node.target]
         names = [dotted(t) for t in targets]

@@ -257,8 +257,9 @@ class _Reader:
 
     def _collect_imports(self, body: list[ast.stmt]) -> None:
         for node in body:
-            if isinstance(node, ast.With):
-                self._collect_imports(node.body)
+            if isinstance(node, (ast.With, ast.If, ast.Try)):
+                self._collect_imports(node.body + getattr(node, "orelse", []) + [
+                    s for handler in getattr(node, "handlers", []) for s in handler.body])
             elif isinstance(node, ast.ImportFrom):
                 base = (resolve_relative(self.module, self.is_package, node.level, node.module)
                         if node.level else node.module)
