@@ -247,3 +247,34 @@ def test_hand_written_shims_go_while_their_release_is_developed(library):
     again = promote(root, "prune", "--json", "-q")
     plan = json.loads(again.stdout)["plan"]
     assert plan["deleted"] == [] and plan["changed"] == [] and plan["facts"]["listed"]
+
+
+def test_a_shim_package_init_whose_package_keeps_real_modules_stays(tmp_path):
+    root = tmp_path / "lib"
+    write(root, {
+        "pyproject.toml": LIBRARY["pyproject.toml"],
+        "lib/__init__.py": "",
+        "lib/trainer/__init__.py": "",
+        "lib/experimental/__init__.py": "",
+        "lib/experimental/kto.py": "class KTOTrainer:\n    name = 'kto'\n",
+        "lib/old/__init__.py": """
+            import warnings
+
+            from ..experimental.kto import KTOTrainer as _KTOTrainer
+
+
+            class KTOTrainer(_KTOTrainer):
+                def __init__(self, *args, **kwargs):
+                    warnings.warn("lib.old goes away in 0.29", FutureWarning)
+                    super().__init__(*args, **kwargs)
+            """,
+        "lib/old/helpers.py": "def helper():\n    return 1\n",
+        "docs/index.md": "# lib\n",
+    })
+    commit_all(root, "a shim package with a real module beside")
+    done = promote(root, "prune", "--json", "-q")
+    assert done.returncode == 0, done.stderr
+    plan = json.loads(done.stdout)["plan"]
+    assert plan["deleted"] == [] and plan["changed"] == ["lib/old/__init__.py"]
+    assert plan["facts"]["shims"][0]["old"] == "lib.old.KTOTrainer"
+    assert "+++ b/lib/old/__init__.py" in plan["diff"] and "-class KTOTrainer" in plan["diff"]

@@ -44,7 +44,7 @@ from .pruning import (
     read_module,
 )
 
-__all__ = ["find_shims", "plan_prune"]
+__all__ = ["due_by", "find_shims", "plan_prune"]
 
 _DEPRECATED = re.compile(r"_warnings\.warn\(\s*['\"](.+?) will be removed in ([^.\s'\"]+(?:\.\d+)*)"
                          r".*#\s*fledge-promote: deprecated")
@@ -84,11 +84,32 @@ def due_by(version: str | None, config: PromoteConfig) -> str:
     return release_of(until)
 
 
+def _deletable(repo: Repo, whole: list[ModuleReading]) -> list[ModuleReading]:
+    """The whole shim modules that can go: a package ``__init__`` only when nothing else of
+    its package stays (its other modules would be orphaned)."""
+    going = {r.path for r in whole}
+    kept = []
+    for reading in whole:
+        if reading.path.endswith("__init__.py"):
+            folder = reading.path[: -len("__init__.py")]
+            if any(p.startswith(folder) and p not in going for p in repo.files((".py",))):
+                continue
+        kept.append(reading)
+    return kept
+
+
 def _is_due(removal: str, limit: Version) -> bool:
     try:
         return Version(release_of(removal)) <= limit
     except InvalidVersion:
         return False
+
+
+def _release_key(version: str) -> tuple:
+    try:
+        return (0, Version(release_of(version)))
+    except InvalidVersion:
+        return (1, version)
 
 
 def plan_prune(repo: Repo, config: PromoteConfig, version: str | None = None,
@@ -104,12 +125,16 @@ def plan_prune(repo: Repo, config: PromoteConfig, version: str | None = None,
     readings = find_shims(repo, config)
     shims = [s for r in readings for s in r.shims]
     due = [s for s in shims if _is_due(s.removal or "", limit)]
-    later = sorted({s.removal for s in shims if s not in due}, key=release_of)
+    later = sorted({s.removal or "" for s in shims if s not in due}, key=_release_key)
+    plan.notes.extend(f"{s.path}:{s.line}: its removal version {s.removal!r} is not a PEP 440 "
+                      "version; fix the text that says it, or remove the shim by hand"
+                      for s in shims if _release_key(s.removal or "")[0])
     inits = read_inits(repo)
     known, _ = exports_of(_renames(shims), {r.module for r in readings if r.whole}, inits)
     unsure = [u for r in readings for u in r.unsure if u.removal is None
               or _is_due(u.removal, limit)] + marked_but_real(known, inits)
-    deleted = [r for r in readings if r.whole and all(s in due for s in r.shims)]
+    deleted = _deletable(repo, [r for r in readings if r.whole
+                                and all(s in due for s in r.shims)])
     plan.facts = {"due by": until, "shims found": len(shims), "removed": len(due),
                   "kept (due later)": ", ".join(later) or "-",
                   "listed, not removed": len(unsure)}
@@ -133,6 +158,10 @@ def _remove(repo: Repo, config: PromoteConfig, plan: Plan,
     export entries, point callers at the new paths, list what is left."""
     until, due, deleted = what
     gone_modules = {r.module for r in deleted}
+    stays = [s for s in due if s.name is None and s.path not in {r.path for r in deleted}]
+    plan.notes.extend(f"{s.path}: a re-export module due in {s.removal}, but its package "
+                      "keeps other modules: remove it by hand" for s in stays)
+    due = [s for s in due if s not in stays]
     for reading in deleted:
         plan.originals[reading.path] = repo.read(reading.path)
         plan.deletes.append(reading.path)
@@ -306,7 +335,7 @@ def _entry_facts(entries: list[ExportEntry], renames: dict[str, str]) -> list[di
         marked = all(e.marked for e in group)
         facts.append({"old": old, "new": renames.get(old, "-"),
                       "rule": "export entry" + (" marked '# deprecated import'" if marked
-                                                else " of a removed module"),
+                                                else " of a removed shim"),
                       "at": f"{path}:" + ",".join(str(e.line) for e in group)})
     return facts
 
