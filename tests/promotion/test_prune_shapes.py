@@ -139,6 +139,23 @@ def test_fledges_marked_re_export_module_is_one_shape_its_version_from_the_marke
                           ("lib.old.helper", "lib.stable.old.helper"))
 
 
+def test_a_module_that_warns_from_its_getattr_is_a_re_export_module():
+    reading = read('''
+        """Moved: ``lib.old`` is now ``lib.stable.old``."""
+        import importlib
+        import warnings
+
+
+        def __getattr__(name):
+            warnings.warn(f"lib.old.{name} moved to lib.stable.old; removed in 0.4",
+                          FutureWarning, stacklevel=2)
+            return getattr(importlib.import_module("lib.stable.old"), name)
+        ''', "lib/old.py", "lib.old")
+    (shim,) = reading.shims
+    assert reading.whole and (shim.rule, shim.new, shim.removal) == (
+        "re-export module", "lib.stable.old", "0.4")
+
+
 def test_an_unmarked_re_export_module_takes_its_version_from_the_warning():
     reading = read('''
         import warnings

@@ -81,6 +81,10 @@ class _Reader:
             if call is not None:
                 module_warnings.append(call)
                 continue
+            if isinstance(node, ast.FunctionDef) and node.name in ("__getattr__", "__dir__"):
+                # PEP 562: a module that warns when one of its names is used, not at import
+                module_warnings += [c for c in self._warn_calls(node)]
+                continue
             if not self._definition(node):
                 real = True
         reading = self.reading
@@ -102,11 +106,11 @@ class _Reader:
                     removal, source))
             return
         names = self._reexports(tree)
-        if not names and not self.plain and not self.stars:
+        moved = _MOVED.search(docstring)
+        if not names and not self.plain and not self.stars and not moved:
             return
         sources = {new.rpartition(".")[0] for _, new in names} | set(self.plain.values())
         sources |= self.stars
-        moved = _MOVED.search(docstring)
         new = (moved.group(2) or moved.group(3)) if moved else (
             next(iter(sources)) if len(sources) == 1 else None)
         self._add(Recognised(self.path, line, self.module, new, RE_EXPORT, removal, source,
@@ -273,5 +277,5 @@ class _Reader:
                     local = alias.asname or alias.name.partition(".")[0]
                     self.origins[local] = alias.name if alias.asname else local
                     self.modules.add(local)
-                    if alias.name not in ("warnings", "typing", "typing_extensions"):
-                        self.plain[local] = alias.name
+                    if alias.name.partition(".")[0] == self.module.partition(".")[0]:
+                        self.plain[local] = alias.name  # a re-export of a whole module
