@@ -10,12 +10,15 @@ runs of a feature's whole life there (a flat promotion of ``cpo``, a demotion of
 inclusion of a plugin made by ``fledge new`` and of TRL's real ``trl-cgrpo`` 0.2.0 from PyPI
 (see tests/promotion/cgrpo_copy.py), the prune of the shims the demotion leaves), against
 reading its files. Last, ``promote demote cpo`` on TRL 0.25.0's sdist, where CPO is still
-stable (tests/promotion/trl_025_copy.py).
+stable (tests/promotion/trl_025_copy.py), and TRL 0.28.0's sdist developing 0.29 (see
+tests/promotion/trl_028_copy.py): the dry run ``promote prune --version 0.29`` of its 33
+hand-written shims (aim: under 2 s through the CLI).
 
     python benchmarks/bench_promote.py            # 2,000 .py / 300 .md (aim: under 10 s),
                                                   # then the TRL copy (aim: under 2 s)
     python benchmarks/bench_promote.py --quick    # 400 / 60, then the TRL copy
     python benchmarks/bench_promote.py --no-trl   # the generated repository only
+    python benchmarks/bench_promote.py --only-trl028   # TRL 0.28's shims only
 """
 
 from __future__ import annotations
@@ -244,6 +247,31 @@ def trl_025_figure() -> None:
                           read_seconds)
 
 
+def trl028_prune_figure() -> None:
+    """The dry run of ``promote prune --version 0.29`` on TRL 0.28.0 developing 0.29: its
+    hand-written shims, found by their shape."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "promotion"))
+    from trl_028_copy import build_trl_028_copy
+
+    with tempfile.TemporaryDirectory(prefix="bench-promote-trl028-") as tmp:
+        root = build_trl_028_copy(Path(tmp) / "trl")
+        if root is None:
+            print("\nTRL 0.28.0's sdist could not be fetched: no prune figure")
+            return
+        files = Repo(root).files()
+        read_seconds, _ = timed(lambda: [(root / f).read_text() for f in files])
+        print(f"\nTRL 0.28.0 developing 0.29 (sdist): {len(files)} text files; reference: "
+              f"read every file {read_seconds:.2f} s (aim: the CLI dry run under 2 s):")
+
+        def dry_run():
+            repo = Repo(root)
+            config, _ = load_config(root)
+            return plan_prune(repo, config, "0.29")
+
+        _lifecycle_figure(root, "prune --version 0.29", dry_run,
+                          ["prune", "--version", "0.29"], read_seconds)
+
+
 def _lifecycle_figure(root: Path, label: str, dry_run, argv: list[str], read_seconds: float
                       ) -> None:
     dry_run()  # warm the imports
@@ -262,7 +290,12 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="400 Python files, 60 pages")
     parser.add_argument("--git", action="store_true", help="make the repository a git one")
     parser.add_argument("--no-trl", action="store_true", help="skip the TRL copy")
+    parser.add_argument("--only-trl028", action="store_true",
+                        help="only the prune of TRL 0.28's hand-written shims")
     args = parser.parse_args()
+    if args.only_trl028:
+        trl028_prune_figure()
+        return
     n_py, n_md = (400, 60) if args.quick else (2000, 300)
     with tempfile.TemporaryDirectory(prefix="bench-promote-") as tmp:
         root = Path(tmp)
@@ -327,6 +360,7 @@ def main() -> None:
     if not args.no_trl:
         trl_copy_figure()
         trl_025_figure()
+        trl028_prune_figure()
 
 
 if __name__ == "__main__":

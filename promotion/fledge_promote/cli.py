@@ -133,9 +133,11 @@ def _parsers() -> dict[str, argparse.ArgumentParser]:
     demote.add_argument("--removal", help="the version that removes the shims (default: "
                                           "deprecation_releases after this one)")
     prune = argparse.ArgumentParser(
-        prog="promote prune", description="Remove the shims whose removal version has come.")
-    prune.add_argument("--version", help="remove shims due at or before this version "
-                                         "(default: the version being developed)")
+        prog="promote prune", description="Remove the deprecation shims whose removal version "
+        "has come, recognised by their shape (whoever wrote them); list what is not clearly one.")
+    prune.add_argument("--version", help="remove shims due at or before this release "
+                                         "(default: the version being developed, as its "
+                                         "release: 0.29.0.dev0 counts as 0.29)")
     for parser in (deprecate, retire, include, demote, prune):
         parser.add_argument("--apply", action="store_true", help="carry the plan out")
         parser.add_argument("--allow-dirty", action="store_true")

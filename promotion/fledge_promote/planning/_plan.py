@@ -102,6 +102,12 @@ class Plan:
         """Human lines: what moves where, counts, and every mention left to read."""
         lines = [f"{self.action} {self.feature}:"]
         for key, value in self.facts.items():
+            if isinstance(value, (list, tuple)) and value and all(
+                    isinstance(item, dict) for item in value):  # records: one a line
+                lines.append(f"  {key.replace('_', ' ')} ({len(value)}):")
+                lines.extend("    " + "; ".join(f"{k}: {v}" for k, v in item.items())
+                             for item in value)
+                continue
             if isinstance(value, (list, tuple)):
                 value = ", ".join(map(str, value)) or "-"
             lines.append(f"  {key.replace('_', ' ')}: {value}")

@@ -221,7 +221,10 @@ class Repo:
         return resolved == self.root or self.root in resolved.parents
 
     def exists(self, rel: str) -> bool:
-        return (self.root / rel).exists()
+        try:
+            return (self.root / rel).exists()
+        except OSError:  # a name too long for the file system cannot name a file there
+            return False
 
     def glob(self, pattern: str) -> list[str]:
         """Paths (files or folders) matching ``pattern``, relative and sorted; none that a
