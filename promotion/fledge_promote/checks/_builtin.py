@@ -190,10 +190,11 @@ def _builtins() -> list:
     from ._adoption import AdoptionCheck
     from ._api import ApiStableCheck
     from ._docs import DocsExamplesCheck, DocsPageCheck
+    from ._shadowing import ShadowedExportsCheck
 
     return [ManifestCheck(), TestsExistCheck(), TestsPassCheck(), CoverageCheck(),
-            DocsPageCheck(), DocsExamplesCheck(), ApiStableCheck(), MaturityCheck(),
-            AdoptionCheck()]
+            DocsPageCheck(), DocsExamplesCheck(), ShadowedExportsCheck(), ApiStableCheck(),
+            MaturityCheck(), AdoptionCheck()]
 
 
 BUILTIN_CHECKS = _builtins()

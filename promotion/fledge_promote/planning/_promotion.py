@@ -9,6 +9,7 @@ from collections.abc import Callable
 from .._errors import PlanError
 from ..repository._config import PromoteConfig, _package_dir
 from ..repository._docs_formats import get_docs_format, remove_notice
+from ..repository._exports import shadowed_exports, submodule_names
 from ..repository._features import FeatureInfo
 from ..repository._markdown import find_mentions
 from ..repository._repo import Repo
@@ -31,6 +32,8 @@ Names load lazily, on first use, so importing this package stays light.
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import TYPE_CHECKING, Any
 {after}_import_structure = {{
     "{key}": [{names}],
@@ -51,6 +54,21 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
+
+
+class _KeepExports(types.ModuleType):
+    """An export named like a submodule (a feature exporting its own name) stays the
+    export: Python binds a submodule on its package once imported, which would replace it.
+    The submodule stays importable (``sys.modules``)."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if (isinstance(value, types.ModuleType) and value.__name__ == f"{{__name__}}.{{name}}"
+                and any(name in names for names in _import_structure.values())):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _KeepExports
 '''
 
 
@@ -130,6 +148,7 @@ def plan_promotion(
             changes["tests"] = tuple(paths.map(t) or t for t in info.manifest.tests)
         manifest = (info.manifest_file, changes)
     rewrite_moved(repo, plan, plan.moves, mapping, docs_mapping, new_inits, manifest)
+    rewrite_stage_expectations(repo, plan, test_moves, "experimental", "stable", None)
 
     # -- the rest of the repository -------------------------------------------------------
     rewrite_repository(repo, plan, mapping, paths, needle=info.name,
@@ -139,6 +158,7 @@ def plan_promotion(
     _shims(repo, info, plan, code_moves + [(p, p) for p in layout.stays], mapping, sources,
            stable_path, version, removal, style)
     _exports(repo, config, info, plan, sources, style)
+    refuse_shadowed_exports(repo, config.export_to, config.source_root, plan)
     _docs(repo, config, info, plan, [info.package, *aliases])
     _changelog(repo, config, plan, f"- Promoted `{info.name}` to the stable API: import it from "
                f"`{stable_path}`. The old path `{info.package}` warns and goes away in "
@@ -226,6 +246,52 @@ def _exports(repo, config, info, plan, sources: dict[str, list[str]], style) -> 
         elif result.status == "changed":
             record(plan, repo, init, result.code)
         sources = {package: list(info.exports)}  # an outer package re-exports the inner one
+
+
+def rewrite_stage_expectations(repo: Repo, plan: Plan, test_moves: list[tuple[str, str]],
+                               old: str, new: str, new_warning: str | None) -> None:
+    """Rewrite what the stage change makes false in the moved tests (stage assertions, the
+    expected warning class), into ``plan``; each place that cannot be rewritten is a note,
+    shown before ``--apply``."""
+    for _old_path, path in test_moves:
+        text = plan.writes.get(path) or repo.read(_old_path)
+        if not path.endswith(".py") or text is None or not (
+                "Stage." in text or "Warning" in text):
+            continue
+        command = cm.RewriteStageExpectationsCommand(old, new, ("ExperimentalWarning",),
+                                                     new_warning)
+        result = cm.run_commands(path, text, [command])
+        if result.status == "failed":
+            plan.failures.append(f"{path}: {result.reason.strip().splitlines()[-1]}")
+        elif result.status == "changed":
+            plan.writes[path] = result.code or ""
+        lines = (result.code or text).splitlines()
+        for call in command.unrewritable:
+            first = call.splitlines()[0]
+            line = next((i for i, t in enumerate(lines, 1) if first in t), 0)
+            plan.notes.append(
+                f"{path}:{line}: `{first}` expects the {old} notice, which the {new} path "
+                f"no longer gives; assert the warning of the feature's stage instead "
+                f"(read it from the registry), or remove the expectation")
+
+
+def refuse_shadowed_exports(repo: Repo, packages: list[str], source_root: str, plan: Plan
+                            ) -> None:
+    """A plan failure for each name a package of ``packages`` would export while a
+    submodule of the same name, once imported, replaces it (``from pkg import name`` would
+    return the module)."""
+    final = (set(repo.files((".py",))) - {o for o, _ in plan.moves} - set(plan.deletes)) | {
+        n for _, n in plan.moves} | {p for p in plan.writes if p.endswith(".py")}
+    for package in packages:
+        folder = _package_dir(source_root, package)
+        init = f"{folder}/__init__.py"
+        text = plan.writes.get(init, repo.read(init))
+        shadowed = shadowed_exports(text or "", submodule_names(folder, final))
+        plan.failures += [
+            f"{init}: {package} would export {name!r} while {package}.{name} is a submodule; "
+            f"importing the submodule replaces the export, so `from {package} import {name}` "
+            "would return a module. Rename the export or the module, or import the name "
+            f"eagerly in {init} (`from .{name}... import {name}`)" for name in shadowed]
 
 
 def _docs(repo: Repo, config: PromoteConfig, info: FeatureInfo, plan: Plan,
