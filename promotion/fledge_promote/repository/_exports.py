@@ -31,7 +31,8 @@ def exported_names(source: str) -> set[str]:
     names: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Assign) and _targets(node, "_import_structure"):
-            names |= _strings_in(node.value)
+            values = node.value.values if isinstance(node.value, ast.Dict) else [node.value]
+            names |= set().union(*(_strings_in(v) for v in values if v is not None))
         elif isinstance(node, ast.Assign) and any(
                 isinstance(t, ast.Subscript) and _name_of(t.value) == "_import_structure"
                 for t in node.targets):
