@@ -44,7 +44,7 @@ _PLUGIN = Template('''\
 
 fledge imports this module whenever it lists features (`fledge list`, the docs catalogue),
 so it must stay cheap: no torch, no transformers. The implementation lives in `core.py` and
-is imported on first use of `$namespace.$name`.
+is imported on the feature's first use.
 """
 
 from __future__ import annotations

@@ -34,6 +34,7 @@ from fledge._namespace import FLEDGE_NAMESPACE
 from .._errors import PlanError, UsageError
 from ..repository._config import PromoteConfig
 from ..repository._docs_formats import get_docs_format
+from ..repository._exports import shadowed_exports, submodule_names
 from ..repository._features import _static_manifest
 from ..repository._repo import Repo, editable_root
 from ..repository._style import licence_header
@@ -342,7 +343,13 @@ def _exported(plan: Plan, dest: str, text: str, submodule: str, names: list[str]
     result = cm.run_commands(dest, text, [cm.AddExportsCommand(submodule, names, style)])
     if result.status == "failed":
         plan.failures.append(f"{dest}: {result.reason.strip().splitlines()[-1]}")
-    return result.code if result.status == "changed" else text
+    code = result.code if result.status == "changed" else text
+    # the included package is new: its submodules are among the files the plan writes
+    plan.failures += [f"{dest}: exports {n!r}, also the name of its submodule {n}: importing "
+                      "the submodule would replace the export; rename one of them"
+                      for n in shadowed_exports(code, submodule_names(posixpath.dirname(dest),
+                                                                      plan.writes))]
+    return code
 
 
 def _navigation(repo: Repo, config: PromoteConfig, plan: Plan, page: str, name: str) -> None:
