@@ -328,7 +328,7 @@ SAMPLES = [
 def run(argv: list[str]) -> int:
     """Print each completion's reward; the exit status (0) for `fledge demo`."""
     completions = argv or SAMPLES
-    for reward, completion in zip($name(completions), completions):
+    for reward, completion in zip($name(completions), completions, strict=True):
         print(f"{reward:.3f}  {completion}")
     return 0
 ''')

@@ -174,8 +174,8 @@ class _KeepExports(types.ModuleType):
     The submodule stays importable (``sys.modules``)."""
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if (isinstance(value, types.ModuleType) and value.__name__ == f"{{__name__}}.{{name}}"
-                and any(name in names for names in _import_structure.values())):
+        exported = any(name in names for names in _import_structure.values())
+        if exported and getattr(value, "__name__", None) == f"{{__name__}}.{{name}}":
             return
         super().__setattr__(name, value)
 
