@@ -107,6 +107,8 @@ def test_exported_names_reads_every_way_a_package_exports():
         ''')
     assert exported_names(source) == {"a", "b", "c", "d", "e", "f"}
     assert exported_names("this is not python (") == set()
+    # `from . import sub` binds the submodule itself (TRL's `from . import _compat`)
+    assert shadowed_exports("from . import _compat\n", {"_compat"}) == []
 
 
 def test_submodule_names_are_modules_and_packages_directly_inside():

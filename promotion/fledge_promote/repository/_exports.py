@@ -24,7 +24,7 @@ __all__ = ["exported_names", "shadowed_exports", "submodule_names"]
 
 def exported_names(source: str) -> set[str]:
     """The names a package ``__init__`` exports: ``_import_structure``'s lists, ``__all__``
-    and its top-level relative ``from . import`` statements (type-checking ones included)."""
+    and its relative ``from .module import`` statements (type-checking ones included)."""
     tree = _parse(source)
     if tree is None:
         return set()
@@ -44,7 +44,8 @@ def exported_names(source: str) -> set[str]:
             names |= set().union(*(_strings_in(a) for a in node.args))
         elif isinstance(node, (ast.Assign, ast.AugAssign)) and _targets(node, "__all__"):
             names |= _strings_in(node.value)
-        elif isinstance(node, ast.ImportFrom) and node.level == 1:
+        elif isinstance(node, ast.ImportFrom) and node.level == 1 and node.module:
+            # (``from . import sub`` binds the submodule itself: nothing to shadow)
             names |= {a.asname or a.name for a in node.names if a.name != "*"}
     return names
 
