@@ -157,8 +157,7 @@ def _shims(repo, info, plan, code_moves, mapping, sources, stable_path, version,
             continue
         old_module = repo.module_name(old) or ""
         if old == init:  # the package: its exports, from the modules that now define them
-            target = stable_path if info.manifest is None else (
-                mapping.map(info.export_module) or stable_path)
+            target = stable_path  # named as users import it (the export, not `.core`)
             shim_from = sources or {mapping.map(old_module) or stable_path: []}
         else:
             target = mapping.map(old_module) or old_module
