@@ -11,266 +11,22 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import os
+import re
+import subprocess
 import sys
 from pathlib import Path
-from string import Template
 from typing import TYPE_CHECKING
 
 from . import __version__
 from ._errors import ManifestError
 from ._manifest import Feature
+from ._scaffold_templates import FILES_FOR_FLEDGE, FILES_FOR_HOST
 
 if TYPE_CHECKING:
     from ._host import Host
 
-__all__ = ["scaffold", "scaffold_command"]
-
-_PYPROJECT = Template('''\
-[build-system]
-requires = ["hatchling>=1.21"]
-build-backend = "hatchling.build"
-
-[project]
-name = "$dist"
-version = "0.1.0"
-description = "$summary"
-readme = "README.md"
-requires-python = ">=3.10"
-dependencies = ["fledge>=$fledge_version"$host_dependency]
-
-[project.optional-dependencies]
-test = ["pytest>=8"]
-
-# This is how fledge finds the plugin: an entry point in the "$group" group naming the
-# plugin's light module.
-[project.entry-points.$group_key]
-$name = "$package"
-
-[tool.hatch.build.targets.wheel]
-packages = ["$package"]
-
-[tool.pytest.ini_options]
-testpaths = ["tests"]
-''')
-
-_PLUGIN = Template('''\
-"""The plugin's light module: the manifest of `$name` and its hook, nothing heavy.
-
-fledge imports this module whenever it lists features (`fledge list`, the docs catalogue),
-so it must stay cheap: no torch, no transformers. The implementation lives in `core.py` and
-is imported on first use of `$namespace.$name`.
-"""
-
-from __future__ import annotations
-
-import fledge
-
-FEATURE = fledge.Feature(
-    name="$name",
-    summary="$summary",
-    module="$package.core",
-    exports=("$name",),
-    since="0.1.0",
-    owners=($owner,),
-    requires={"fledge": ">=$fledge_version"},
-    docs="docs/$name.md",
-    tests=("tests/test_$name.py",),
-)
-
-
-@fledge.hookimpl
-def fledge_features() -> list[fledge.Feature]:
-    return [FEATURE]
-''')
-
-_CORE = Template('''\
-"""The implementation of `$name`: a reward function in the shape TRL's trainers call.
-
-Replace it with your feature; keep the names listed in the manifest's `exports`.
-"""
-
-from __future__ import annotations
-
-from collections.abc import Sequence
-from typing import Any
-
-
-def _text(completion: Any) -> str:
-    # TRL passes strings (standard format) or lists of {"role", "content"} (conversational).
-    if isinstance(completion, str):
-        return completion
-    return " ".join(str(message.get("content", "")) for message in completion)
-
-
-def $name(completions: Sequence[Any], **kwargs: Any) -> list[float]:
-    """Reward each completion by the share of its words that are distinct (1.0: no repeats).
-
-    Args:
-        completions: the generated completions, strings or lists of messages.
-        **kwargs: the other columns TRL passes (prompts, ...); unused.
-
-    Returns:
-        One reward in [0, 1] per completion; an empty completion gets 0.0.
-    """
-    rewards = []
-    for completion in completions:
-        words = _text(completion).split()
-        rewards.append(len(set(words)) / len(words) if words else 0.0)
-    return rewards
-''')
-
-_TEST = Template('''\
-"""Tests of `$name`, offline, with the fixtures fledge's testing kit provides to pytest."""
-
-from __future__ import annotations
-
-import warnings
-
-import pytest
-
-import fledge
-
-
-@pytest.fixture(autouse=True)
-def _notice_not_silenced(monkeypatch: pytest.MonkeyPatch) -> None:
-    for variable in ("FLEDGE_EXPERIMENTAL_SILENCE", "TRL_EXPERIMENTAL_SILENCE"):
-        monkeypatch.delenv(variable, raising=False)
-
-
-def test_the_feature_is_registered(fledge_registry: fledge.Registry) -> None:
-    record = fledge_registry.get("$name")
-    assert record.status is fledge.Status.OK, record.problem
-    assert record.distribution == "$dist"
-    assert record.feature.stage is fledge.Stage.EXPERIMENTAL
-
-
-def test_importing_it_warns_once(fledge_registry: fledge.Registry) -> None:
-    with pytest.warns(fledge.ExperimentalWarning, match="fledge.experimental.$name"):
-        from fledge.experimental.$name import $name
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # a second notice would fail here
-        from fledge.experimental.$name import $name as again
-    assert again is $name
-
-
-def test_the_notice_can_be_silenced(fledge_registry: fledge.Registry) -> None:
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        with fledge.silence_experimental("$name"):
-            from fledge.experimental.$name import $name  # noqa: F401
-
-
-def test_it_rewards_distinct_words(fledge_registry: fledge.Registry) -> None:
-    with fledge.silence_experimental("$name"):
-        from fledge.experimental.$name import $name
-    rewards = $name(["one two three", "yes yes yes", ""])
-    assert rewards == [1.0, pytest.approx(1 / 3), 0.0]
-    conversational = [[{"role": "assistant", "content": "a b a b"}]]
-    assert $name(conversational) == [0.5]
-''')
-
-_HOST_TEST = Template('''\
-"""Tests of `$name`, offline, with fledge's testing kit, on the host `$namespace`."""
-
-from __future__ import annotations
-
-import warnings
-from collections.abc import Iterator
-
-import pytest
-
-import fledge
-from fledge.testing import isolated_registry
-
-HOST = fledge.find_host("$namespace")
-
-
-@pytest.fixture
-def registry(monkeypatch: pytest.MonkeyPatch) -> Iterator[fledge.Registry]:
-    for variable in HOST.silence_variables:
-        monkeypatch.delenv(variable, raising=False)
-    with isolated_registry(HOST) as fresh:
-        yield fresh
-
-
-def test_the_feature_is_registered(registry: fledge.Registry) -> None:
-    record = registry.get("$name")
-    assert record.status is fledge.Status.OK, record.problem
-    assert record.distribution == "$dist"
-    assert record.import_path == "$namespace.$name"
-
-
-def test_importing_it_warns_once(registry: fledge.Registry) -> None:
-    with pytest.warns(HOST.warning, match="$namespace.$name"):
-        from $namespace.$name import $name
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # a second notice would fail here
-        from $namespace.$name import $name as again
-    assert again is $name
-
-
-def test_the_notice_can_be_silenced(registry: fledge.Registry) -> None:
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        with HOST.silence("$name"):
-            from $namespace.$name import $name  # noqa: F401
-
-
-def test_it_rewards_distinct_words(registry: fledge.Registry) -> None:
-    with HOST.silence("$name"):
-        from $namespace.$name import $name
-    rewards = $name(["one two three", "yes yes yes", ""])
-    assert rewards == [1.0, pytest.approx(1 / 3), 0.0]
-''')
-
-_DOCS = Template('''\
-# $name
-
-$summary
-
-!!! warning "Experimental"
-    `$name` lives in `$namespace`: its API may change in any release. Importing it
-    shows a notice once; `$silence=$name` silences it.
-
-## Install
-
-```bash
-pip install $dist
-$list_command          # shows $name, from $dist 0.1.0
-```
-
-## Use
-
-```python
-from $namespace.$name import $name
-
-print($name(["one two three", "yes yes yes"]))  # [1.0, 0.333...]
-```
-
-`$name` takes the completions and returns one reward per completion, as TRL's trainers
-expect of `reward_funcs`.
-
-## Parameters
-
-| Parameter | Meaning |
-| --- | --- |
-| `completions` | The generated completions: strings, or lists of `{"role", "content"}` messages. |
-| `**kwargs` | The other dataset columns TRL passes; unused. |
-''')
-
-_README = Template('''\
-# $dist
-
-A fledge plugin providing the experimental feature `$name`: $summary
-
-```bash
-pip install -e .
-$list_command                    # shows $name
-python -m pytest               # the tests use fledge's testing kit, offline
-```
-
-Generated by `fledge new $name`; see `docs/$name.md`.
-''')
+__all__ = ["name_in_use", "scaffold", "scaffold_command"]
 
 
 def _fledge_host() -> Host:
@@ -314,12 +70,17 @@ def scaffold(name: str, directory: Path, *, force: bool = False,
         The files written, relative to ``directory``.
 
     Raises:
-        ManifestError: ``name`` is not a valid feature name.
+        ManifestError: ``name`` is not a valid feature name, or is in use already (see
+            `name_in_use`).
         FileExistsError: ``directory`` holds files and ``force`` is false, or is a file.
     """
     host = host or _fledge_host()
     _validate(name, host)
     directory = Path(directory)
+    used = name_in_use(name, host, directory)
+    if used:
+        raise ManifestError("name", "must not be in use already (choose another name); it is "
+                            "used by " + "; ".join(used), name, feature=name)
     if directory.exists() and not directory.is_dir():
         raise FileExistsError(f"{directory} is a file, not a folder; choose another --directory")
     if directory.is_dir() and any(directory.iterdir()) and not force:
@@ -343,15 +104,11 @@ def scaffold(name: str, directory: Path, *, force: bool = False,
         "host_dependency": "" if own else f", {json.dumps(host.distribution)}",
         "silence": host.silence_variables[0] if host.silence_variables else "",
         "list_command": host.command("list"),
+        "demo_command": f"{host.command('demo')} {name}",
     }
-    files = {
-        Path("pyproject.toml"): _PYPROJECT,
-        Path("README.md"): _README,
-        Path(package, "__init__.py"): _PLUGIN,
-        Path(package, "core.py"): _CORE,
-        Path("tests", f"test_{name}.py"): _TEST if own else _HOST_TEST,
-        Path("docs", f"{name}.md"): _DOCS,
-    }
+    templates = FILES_FOR_FLEDGE if own else FILES_FOR_HOST
+    files = {Path(path.replace("$package", package).replace("$name", name)): template
+             for path, template in templates.items()}
     for relative, template in files.items():
         target = directory / relative
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -360,10 +117,97 @@ def scaffold(name: str, directory: Path, *, force: bool = False,
 
 
 def _owner() -> str:
+    """Who owns the new feature: git's ``user.name`` and ``user.email`` where set (``Ada
+    <ada@example.org>``), else the login name."""
+    name, email = _git_config("user.name"), _git_config("user.email")
+    if name or email:
+        return f"{name} <{email}>" if name and email else name or email
     try:
         return getpass.getuser() or "you"
     except (OSError, KeyError, ImportError):  # no user name in this environment
         return "you"
+
+
+def _git_config(key: str) -> str:
+    try:
+        done = subprocess.run(["git", "config", "--get", key], capture_output=True, text=True,
+                              timeout=10)
+    except (OSError, subprocess.SubprocessError):  # no git here
+        return ""
+    return done.stdout.strip() if done.returncode == 0 else ""
+
+
+#: Where a repository's own uses of a name are looked for, and what is passed over.
+_TEXT_SUFFIXES = (".py", ".md", ".mdx", ".rst", ".toml", ".yml", ".yaml")
+_NOT_SOURCE = {"build", "dist", "site", "node_modules", "__pycache__"}
+
+
+def name_in_use(name: str, host: Host, directory: Path) -> list[str]:
+    """Where ``name`` is already used, each place in words; empty when it is free.
+
+    A name is in use when a plugin of ``host``'s entry point group has it, when the host's
+    namespace folder has a feature of that name, when the plugin's distribution or package
+    exists in this environment, or when the repository ``directory`` is in (a folder whose
+    ``pyproject.toml`` configures ``[tool.fledge.promote]``) uses it as a word in its code
+    or docs: included there later, the feature would collide with that use (its docs'
+    example, a test's sample plugin). No plugin is imported.
+    """
+    import importlib.metadata as metadata
+    import importlib.util
+
+    dist, package = _names(name, host)
+    used = [f"{host.group!r} entry point {ep.name} = {ep.value}"
+            for ep in metadata.entry_points(group=host.group) if ep.name == name]
+    from ._registry import Registry
+
+    if not used and Registry(host=host).in_tree(name) is not None:
+        used.append(f"{host.namespace}.{name}, a feature in the namespace's folder")
+    try:
+        used.append(f"the installed distribution {metadata.distribution(dist).metadata['Name']}")
+    except metadata.PackageNotFoundError:
+        pass
+    if importlib.util.find_spec(package) is not None:
+        used.append(f"the importable package {package}")
+    root = _promote_root(directory)
+    if root is not None:
+        files = _files_using(root, name, skip=directory.resolve())
+        if files:
+            shown = ", ".join(files[:5]) + (f" and {len(files) - 5} more" if len(files) > 5
+                                            else "")
+            used.append(f"the repository {root} ({shown})")
+    return used
+
+
+def _promote_root(directory: Path) -> Path | None:
+    """The nearest folder at or above ``directory`` whose pyproject configures promote."""
+    for folder in [directory.resolve(), *directory.resolve().parents]:
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file() and "[tool.fledge.promote]" in pyproject.read_text(
+                encoding="utf-8", errors="replace"):
+            return folder
+    return None
+
+
+def _files_using(root: Path, name: str, skip: Path) -> list[str]:
+    """The text files under ``root`` (hidden, build and virtual environment folders and
+    ``skip`` passed over) naming ``name`` as a whole word, as ``path:line``."""
+    word = re.compile(rf"(?<!\w){re.escape(name)}(?!\w)")
+    found = []
+    for folder, subfolders, names in os.walk(root):
+        subfolders[:] = sorted(d for d in subfolders if not d.startswith(".")
+                               and d not in _NOT_SOURCE
+                               and Path(folder, d) != skip
+                               and not (Path(folder, d) / "pyvenv.cfg").exists())
+        for file in sorted(names):
+            if not file.endswith(_TEXT_SUFFIXES):
+                continue
+            path = Path(folder, file)
+            text = path.read_text(encoding="utf-8", errors="replace")
+            match = word.search(text)
+            if match:
+                line = text.count("\n", 0, match.start()) + 1
+                found.append(f"{path.relative_to(root).as_posix()}:{line}")
+    return found
 
 
 def scaffold_command(args: argparse.Namespace, host: Host | None = None) -> int:
@@ -396,5 +240,6 @@ def scaffold_command(args: argparse.Namespace, host: Host | None = None) -> int:
     print("\nNext:")
     print(f"  pip install -e {directory}")
     print(f"  {host.command('list'):<28} # shows {name}")
+    print(f"  {host.command('demo') + ' ' + name:<28} # runs it on a few samples, offline")
     print(f"  python -m pytest {directory / 'tests'}")
     return 0

@@ -457,6 +457,7 @@ def test_the_scaffolded_plugin_of_a_host_passes_its_own_tests(mylib, fledge_site
     fledge_site.add("mylib-delta", {
         "mylib_delta": (target / "mylib_delta" / "__init__.py").read_text(),
         "mylib_delta.core": (target / "mylib_delta" / "core.py").read_text(),
+        "mylib_delta.demo": (target / "mylib_delta" / "demo.py").read_text(),
     }, entry_points={"delta": "mylib_delta"}, group="mylib.experimental")
     env = {k: v for k, v in os.environ.items() if not k.endswith("EXPERIMENTAL_SILENCE")}
     env["PYTHONPATH"] = os.pathsep.join([str(fledge_site.root), env.get("PYTHONPATH", "")])
@@ -464,7 +465,7 @@ def test_the_scaffolded_plugin_of_a_host_passes_its_own_tests(mylib, fledge_site
                            str(target / "tests")], capture_output=True, text=True, env=env,
                           cwd=target, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "4 passed" in done.stdout
+    assert "5 passed" in done.stdout
 
 
 def test_fledge_reserves_its_package_names(fledge_site):

@@ -170,6 +170,12 @@ def _catalogue_verdict(root, name):
     return json.loads(done.stdout)["features"][0]["results"][0]
 
 
+def _only(root, check: str) -> dict:
+    done = promote(root, "check", "foo", "--only", check, "--json", "-q")
+    assert done.returncode in (0, 1), done.stderr
+    return json.loads(done.stdout)["features"][0]["results"][0]
+
+
 def _write_catalogue(root):
     import subprocess
     import sys
@@ -221,3 +227,33 @@ def test_catalogue_check_skips_without_a_page_and_fails_on_a_missing_one(tmp_pat
     assert missing.verdict is Verdict.FAIL
     assert "docs/source/overview.md does not exist" in missing.reason
     assert "fledge:catalogue:begin" in missing.fix
+
+
+def test_shadowed_exports_finds_an_export_a_submodule_replaces(trl_repo):
+    assert _only(trl_repo, "shadowed-exports")["verdict"] == "pass"
+    init = trl_repo / "trl/trainer/__init__.py"
+    lazy = init.read_text().replace('"dpo_trainer": ["DPOConfig", "DPOTrainer"],',
+                                    '"dpo_trainer": ["DPOConfig", "DPOTrainer"],\n'
+                                    '    "foo_impl": ["foo"],')
+    init.write_text(lazy)
+    (trl_repo / "trl/trainer/foo_impl.py").write_text("def foo():\n    return 1\n")
+    (trl_repo / "trl/trainer/foo.py").write_text('"""A module named like the export."""\n')
+    result = _only(trl_repo, "shadowed-exports")
+    assert result["verdict"] == "fail"
+    assert result["reason"].startswith("trl/trainer/__init__.py exports 'foo', also a "
+                                       "submodule's name: once the submodule is imported")
+    assert "bind the name eagerly in trl/trainer/__init__.py" in result["fix"]
+    # bound eagerly from that very submodule, the export survives its import
+    (trl_repo / "trl/trainer/foo.py").write_text("def foo():\n    return 1\n")
+    init.write_text("from .foo import foo\n" + lazy)
+    assert _only(trl_repo, "shadowed-exports")["verdict"] == "pass"
+
+
+def test_docs_examples_run_after_the_feature_package_is_imported(trl_repo):
+    page = trl_repo / "docs/source/foo.md"
+    page.write_text(page.read_text().replace(
+        "trainer = FooTrainer(FooConfig(beta=0.2))",
+        "import sys\nassert 'trl.experimental.foo' in sys.modules, 'imported as a user would'\n"
+        "trainer = FooTrainer(FooConfig(beta=0.2))"))
+    result = _only(trl_repo, "docs-examples")
+    assert result["verdict"] == "pass", result

@@ -22,7 +22,8 @@ def test_promote_sample_feature_in_a_copy_of_this_repository(fledge_copy):
     assert checked.returncode == 0, checked.stdout
     assert verdicts == {"manifest": "pass", "tests-exist": "pass", "tests-pass": "pass",
                         "coverage": "pass", "docs-page": "pass", "docs-examples": "pass",
-                        "api-stable": "skip", "maturity": "pass", "adoption": "skip"}
+                        "shadowed-exports": "pass", "api-stable": "skip", "maturity": "pass",
+                        "adoption": "skip"}
 
     before = snapshot(root)
     dry = promote(root, "word_count", "--json", "-q")

@@ -17,7 +17,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 import report_history as rh
-from promote_helpers import REPO, promote
+from promote_helpers import REPO, needs_git_history, promote
 
 from fledge_promote import Repo, UsageError, load_config
 from fledge_promote.report._cli import build_report
@@ -283,6 +283,7 @@ def test_last_check_verdicts_come_from_the_report_file(scripted):
     assert got["beta"]["checks"] is None
 
 
+@needs_git_history
 def test_report_on_this_repository():
     config, _ = load_config(REPO)
     data = json.loads(build_report(Repo(REPO), config, fmt="json"))

@@ -191,11 +191,11 @@ def _builtins() -> list:
     from ._api import ApiStableCheck
     from ._catalogue import CatalogueCheck
     from ._docs import DocsExamplesCheck, DocsPageCheck
+    from ._shadowing import ShadowedExportsCheck
 
     return [ManifestCheck(), TestsExistCheck(), TestsPassCheck(), CoverageCheck(),
-            DocsPageCheck(), DocsExamplesCheck(), ApiStableCheck(), MaturityCheck(),
-            AdoptionCheck(),
-            CatalogueCheck()]
+            DocsPageCheck(), DocsExamplesCheck(), ShadowedExportsCheck(), ApiStableCheck(),
+            MaturityCheck(), AdoptionCheck(), CatalogueCheck()]
 
 
 BUILTIN_CHECKS = _builtins()

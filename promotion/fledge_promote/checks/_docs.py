@@ -18,13 +18,22 @@ from ._testrun import subprocess_env
 
 __all__ = ["DocsPageCheck", "DocsExamplesCheck"]
 
-# Runs each block in one shared namespace and reports the first failure as JSON.
+# Runs each block in one shared namespace and reports the first failure as JSON. First it
+# meets the feature as a user's process does: the registry loaded (it imports every feature's
+# light module, binding it on its package) and the feature's own package imported.
 _DRIVER = r'''
 import importlib, json, pathlib, sys, traceback
 blocks = json.load(open(sys.argv[1]))
 if sys.argv[2]:  # examples_setup: "module:function", called with the working folder
     module, _, function = sys.argv[2].partition(":")
     getattr(importlib.import_module(module), function)(pathlib.Path.cwd())
+try:
+    import fledge
+except ImportError:  # a repository that promotes without fledge's runtime
+    pass
+else:
+    fledge.get_registry().features()
+importlib.import_module(sys.argv[3])
 namespace = {"__name__": "__main__"}
 for index, (line, code) in enumerate(blocks):
     try:
@@ -81,7 +90,8 @@ class DocsPageCheck:
 
 class DocsExamplesCheck:
     name = "docs-examples"
-    description = "The page's Python code blocks compile, and those not marked to skip run."
+    description = ("The page's Python code blocks compile, and those not marked to skip run, "
+                   "with the registry loaded and the feature's package imported.")
 
     def run(self, context: CheckContext) -> CheckResult:
         page = context.feature.docs_page
@@ -115,7 +125,8 @@ class DocsExamplesCheck:
             data.write_text(json.dumps([[b.line, b.code] for b in runnable]))
             try:
                 done = subprocess.run(
-                    [sys.executable, "-c", _DRIVER, str(data), context.config.examples_setup],
+                    [sys.executable, "-c", _DRIVER, str(data), context.config.examples_setup,
+                     context.feature.package],
                     cwd=tmp, capture_output=True, text=True,
                     env=subprocess_env(repo, context.config),
                     timeout=context.config.examples_timeout)

@@ -7,7 +7,9 @@
   ``__init__`` stays where it is and becomes the shim.
 
 A module name already taken in the stable package is refused before anything is written,
-naming both paths.
+naming both paths. The stable package a promotion creates exports lazily and keeps an
+export named like one of its submodules (a feature exporting its own name); a package that
+would not keep it is refused (`refuse_shadowed_exports`).
 """
 
 from __future__ import annotations
@@ -16,13 +18,17 @@ import posixpath
 from dataclasses import dataclass, field
 
 from .._errors import PlanError
-from ..repository._config import PromoteConfig
+from ..repository._config import PromoteConfig, _package_dir
+from ..repository._exports import shadowed_exports, submodule_names
 from ..repository._features import FeatureInfo
 from ..repository._repo import Repo
+from ..repository._style import TargetStyle, member_key
 from ._paths import DottedMap
+from ._plan import Plan
 from ._shims import init_sources
 
-__all__ = ["Layout", "export_sources", "plan_layout"]
+__all__ = ["Layout", "export_sources", "new_stable_package", "plan_layout",
+           "refuse_shadowed_exports"]
 
 
 @dataclass
@@ -127,3 +133,83 @@ def export_sources(repo: Repo, config: PromoteConfig, info: FeatureInfo, mapping
         module = mapping.map(f"{info.package}.{sub}") if sub else None
         grouped.setdefault(module or default, []).append(name)
     return grouped
+
+
+STABLE_PACKAGE_TEMPLATE = '''{header}"""Stable features promoted out of ``{experimental}``.
+
+Names load lazily, on first use, so importing this package stays light.
+"""
+
+# Written by `promote`; `promote NAME --apply` adds each promoted feature below.
+from __future__ import annotations
+
+import importlib
+import sys
+import types
+from typing import TYPE_CHECKING, Any
+{after}_import_structure = {{
+    "{key}": [{names}],
+}}
+
+if TYPE_CHECKING:
+{imports}
+{all_line}
+
+def __getattr__(name: str) -> Any:
+    for module, names in _import_structure.items():
+        if name in names:
+            value = getattr(importlib.import_module(f"{{__name__}}.{{module}}"), name)
+            globals()[name] = value
+            return value
+    raise AttributeError(f"module {{__name__!r}} has no attribute {{name!r}}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+class _KeepExports(types.ModuleType):
+    """An export named like a submodule (a feature exporting its own name) stays the
+    export: Python binds a submodule on its package once imported, which would replace it.
+    The submodule stays importable (``sys.modules``)."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        exported = any(name in names for names in _import_structure.values())
+        if exported and getattr(value, "__name__", None) == f"{{__name__}}.{{name}}":
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _KeepExports
+'''
+
+
+def new_stable_package(experimental: str, key: str, names: list[str], style: TargetStyle
+                       ) -> str:
+    """The ``__init__`` of a stable package that does not exist yet, exporting ``names``
+    from submodule ``key`` lazily, written in the target's style."""
+    ordered = sorted(names, key=member_key(style.order_by_type))
+    return STABLE_PACKAGE_TEMPLATE.format(
+        header=style.header + "\n" if style.header else "", experimental=experimental,
+        after=style.blank_after_imports, key=key, names=", ".join(f'"{n}"' for n in ordered),
+        imports=style.from_import(f".{key}", ordered, indent="    "),
+        all_line=style.string_list("__all__", ordered))
+
+
+def refuse_shadowed_exports(repo: Repo, packages: list[str], source_root: str, plan: Plan
+                            ) -> None:
+    """A plan failure for each name a package of ``packages`` would export while a
+    submodule of the same name, once imported, replaces it (``from pkg import name`` would
+    return the module)."""
+    final = (set(repo.files((".py",))) - {o for o, _ in plan.moves} - set(plan.deletes)) | {
+        n for _, n in plan.moves} | {p for p in plan.writes if p.endswith(".py")}
+    for package in packages:
+        folder = _package_dir(source_root, package)
+        init = f"{folder}/__init__.py"
+        text = plan.writes.get(init, repo.read(init))
+        shadowed = shadowed_exports(text or "", submodule_names(folder, final))
+        plan.failures += [
+            f"{init}: {package} would export {name!r} while {package}.{name} is a submodule; "
+            f"importing the submodule replaces the export, so `from {package} import {name}` "
+            "would return a module. Rename the export or the module, or import the name "
+            f"eagerly in {init} (`from .{name}... import {name}`)" for name in shadowed]

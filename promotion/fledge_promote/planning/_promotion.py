@@ -4,7 +4,13 @@ written."""
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Callable
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
 
 from .._errors import PlanError
 from ..repository._config import PromoteConfig, _package_dir
@@ -12,9 +18,9 @@ from ..repository._docs_formats import get_docs_format, remove_notice
 from ..repository._features import FeatureInfo
 from ..repository._markdown import find_mentions
 from ..repository._repo import Repo
-from ..repository._style import TargetStyle, licence_header, member_key, read_style
+from ..repository._style import TargetStyle, licence_header, read_style
 from . import codemods as cm
-from ._layout import export_sources, plan_layout
+from ._layout import export_sources, new_stable_package, plan_layout, refuse_shadowed_exports
 from ._paths import DottedMap, PathMap
 from ._plan import Mention, Plan
 from ._rewrite import (
@@ -29,50 +35,6 @@ from ._rewrite import (
 from ._shims import defined_names, shim_source
 
 __all__ = ["plan_promotion"]
-
-STABLE_PACKAGE_TEMPLATE = '''{header}"""Stable features promoted out of ``{experimental}``.
-
-Names load lazily, on first use, so importing this package stays light.
-"""
-
-# Written by `promote`; `promote NAME --apply` adds each promoted feature below.
-from __future__ import annotations
-
-import importlib
-from typing import TYPE_CHECKING, Any
-{after}_import_structure = {{
-    "{key}": [{names}],
-}}
-
-if TYPE_CHECKING:
-{imports}
-{all_line}
-
-def __getattr__(name: str) -> Any:
-    for module, names in _import_structure.items():
-        if name in names:
-            value = getattr(importlib.import_module(f"{{__name__}}.{{module}}"), name)
-            globals()[name] = value
-            return value
-    raise AttributeError(f"module {{__name__!r}} has no attribute {{name!r}}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
-'''
-
-
-def new_stable_package(experimental: str, key: str, names: list[str], style: TargetStyle
-                       ) -> str:
-    """The ``__init__`` of a stable package that does not exist yet, exporting ``names``
-    from submodule ``key`` lazily, written in the target's style."""
-    ordered = sorted(names, key=member_key(style.order_by_type))
-    return STABLE_PACKAGE_TEMPLATE.format(
-        header=style.header + "\n" if style.header else "", experimental=experimental,
-        after=style.blank_after_imports, key=key, names=", ".join(f'"{n}"' for n in ordered),
-        imports=style.from_import(f".{key}", ordered, indent="    "),
-        all_line=style.string_list("__all__", ordered))
-
 
 def plan_promotion(
     repo: Repo, config: PromoteConfig, info: FeatureInfo,
@@ -138,6 +100,7 @@ def plan_promotion(
             changes["tests"] = tuple(paths.map(t) or t for t in info.manifest.tests)
         manifest = (info.manifest_file, changes)
     rewrite_moved(repo, plan, plan.moves, mapping, docs_mapping, new_inits, manifest)
+    rewrite_stage_expectations(repo, plan, test_moves, "experimental", "stable", None)
 
     # -- the rest of the repository -------------------------------------------------------
     # (names the experimental package exported stay, through the shim: lazy, warning on use)
@@ -150,14 +113,26 @@ def plan_promotion(
     _shims(repo, info, plan, code_moves + [(p, p) for p in layout.stays], mapping, sources,
            stable_path, version, removal, style)
     _exports(repo, config, info, plan, sources, style)
+    refuse_shadowed_exports(repo, config.export_to, config.source_root, plan)
     _docs(repo, config, info, plan, [info.package, *aliases])
-    _changelog(repo, config, plan, f"- Promoted `{info.name}` to the stable API: import it from "
-               f"`{stable_path}`. The old path `{info.package}` warns and goes away in "
-               f"{removal}.")
+    _changelog(repo, config, plan, promoted_entry(info, stable_path, list(aliases), removal))
     _verify(plan)
     plan.mentions = collect_mentions(repo, plan, [info.package, info.package_dir,
                                                   *info.tests, *aliases])
     return plan
+
+
+def promoted_entry(info: FeatureInfo, stable_path: str, aliases: list[str], removal: str
+                   ) -> str:
+    """The changelog line of a promotion, in the import paths users type: the stable
+    ``from ... import`` and the old public path (a namespace alias when there is one, not
+    the package behind it)."""
+    names = list(info.exports[:3]) + (["..."] if len(info.exports) > 3 else [])
+    new = (f"`from {stable_path} import {', '.join(names)}`" if names
+           else f"`import {stable_path}`")
+    old = aliases[0] if aliases else info.package
+    return (f"- Promoted `{info.name}` to the stable API: {new}. The old path `{old}` warns "
+            f"with a FutureWarning and goes away in {removal}.")
 
 
 def _builder_short_rules(config: PromoteConfig, info: FeatureInfo, rules: dict[str, str],
@@ -195,8 +170,7 @@ def _shims(repo, info, plan, code_moves, mapping, sources, stable_path, version,
             continue
         old_module = repo.module_name(old) or ""
         if old == init:  # the package: its exports, from the modules that now define them
-            target = stable_path if info.manifest is None else (
-                mapping.map(info.export_module) or stable_path)
+            target = stable_path  # named as users import it (the export, not `.core`)
             shim_from = sources or {mapping.map(old_module) or stable_path: []}
         else:
             target = mapping.map(old_module) or old_module
@@ -241,6 +215,33 @@ def _exports(repo, config, info, plan, sources: dict[str, list[str]], style) -> 
         sources = {package: list(info.exports)}  # an outer package re-exports the inner one
 
 
+def rewrite_stage_expectations(repo: Repo, plan: Plan, test_moves: list[tuple[str, str]],
+                               old: str, new: str, new_warning: str | None) -> None:
+    """Rewrite what the stage change makes false in the moved tests (stage assertions, the
+    expected warning class), into ``plan``; each place that cannot be rewritten is a note,
+    shown before ``--apply``."""
+    for _old_path, path in test_moves:
+        text = plan.writes.get(path) or repo.read(_old_path)
+        if not path.endswith(".py") or text is None or not (
+                "Stage." in text or "Warning" in text):
+            continue
+        command = cm.RewriteStageExpectationsCommand(old, new, ("ExperimentalWarning",),
+                                                     new_warning)
+        result = cm.run_commands(path, text, [command])
+        if result.status == "failed":
+            plan.failures.append(f"{path}: {result.reason.strip().splitlines()[-1]}")
+        elif result.status == "changed":
+            plan.writes[path] = result.code or ""
+        lines = (result.code or text).splitlines()
+        for call in command.unrewritable:
+            first = call.splitlines()[0]
+            line = next((i for i, t in enumerate(lines, 1) if first in t), 0)
+            plan.notes.append(
+                f"{path}:{line}: `{first}` expects the {old} notice, which the {new} path "
+                f"no longer gives; assert the warning of the feature's stage instead "
+                f"(read it from the registry), or remove the expectation")
+
+
 def _docs(repo: Repo, config: PromoteConfig, info: FeatureInfo, plan: Plan,
           old_paths: list[str]) -> None:
     page = info.docs_page
@@ -252,11 +253,44 @@ def _docs(repo: Repo, config: PromoteConfig, info: FeatureInfo, plan: Plan,
             record(plan, repo, page, new)
         else:
             plan.notes.append(f"{page}: no experimental notice found to remove")
+        _retire_plugin_install(repo, info, plan, page)
     else:
         plan.notes.append(f"no docs page at {page}; nothing to move in the navigation")
         return
     move_nav_entry(repo, config, plan, page, config.experimental_section,
                    config.stable_section)
+
+
+def _retire_plugin_install(repo: Repo, info: FeatureInfo, plan: Plan, page: str) -> None:
+    """``pip install <plugin>`` on the page, where the plugin is the distribution the
+    feature was prototyped in (named after it: ``fledge-word-variety``), becomes ``pip
+    install <this project>``: the feature ships here now."""
+    project = project_name(repo)
+    if not project:
+        return
+    text = plan.writes.get(page, repo.read(page)) or ""
+    feature = info.name.replace("_", "-").lower()
+
+    def replace(match: re.Match[str]) -> str:
+        dist = re.sub(r"[-_.]+", "-", match.group(2)).lower()
+        if dist == project.lower() or not (dist == feature or dist.endswith("-" + feature)):
+            return match.group(0)
+        plan.notes.append(f"{page}: `pip install {match.group(2)}` (the plugin {info.name} was "
+                          f"prototyped in) now installs {project}")
+        return match.group(1) + project
+
+    new = re.sub(r"(pip install\s+)([A-Za-z0-9][A-Za-z0-9._-]*)(?![\w.-])", replace, text)
+    if new != text:
+        record(plan, repo, page, new)
+
+
+def project_name(repo: Repo) -> str | None:
+    """The repository's distribution name (``[project] name``), if its pyproject has one."""
+    try:
+        name = tomllib.loads(repo.read("pyproject.toml") or "").get("project", {}).get("name")
+    except tomllib.TOMLDecodeError:
+        return None
+    return name if isinstance(name, str) else None
 
 
 def move_nav_entry(repo: Repo, config: PromoteConfig, plan: Plan, page: str, source: str,

@@ -11,6 +11,7 @@ from .remove_exports import RemoveExportsCommand
 from .rewrite_docstring_references import RewriteDocstringReferencesCommand
 from .rewrite_dotted_strings import RewriteDottedStringsCommand
 from .rewrite_imports import RewriteImportsCommand
+from .rewrite_stage_expectations import RewriteStageExpectationsCommand
 from .sort_relative_imports import SortRelativeImportsCommand
 from .update_manifest import UpdateManifestCommand
 
@@ -29,6 +30,7 @@ __all__ = [
     "RewriteDocstringReferencesCommand",
     "RewriteDottedStringsCommand",
     "RewriteImportsCommand",
+    "RewriteStageExpectationsCommand",
     "SortRelativeImportsCommand",
     "UpdateManifestCommand",
     "run_commands",

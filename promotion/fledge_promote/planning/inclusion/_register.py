@@ -3,11 +3,13 @@ that way, else (a host reading its folder) its package's ``__init__`` exporting 
 
 from __future__ import annotations
 
+import posixpath
 import re
 
 from fledge import Feature
 
 from ..._errors import UsageError
+from ...repository._exports import shadowed_exports, submodule_names
 from ...repository._features import _static_manifest
 from ...repository._repo import Repo
 from .. import codemods as cm
@@ -68,4 +70,10 @@ def exported(plan: Plan, dest: str, text: str, submodule: str, names: list[str],
     result = cm.run_commands(dest, text, [cm.AddExportsCommand(submodule, names, style)])
     if result.status == "failed":
         plan.failures.append(f"{dest}: {result.reason.strip().splitlines()[-1]}")
-    return result.code if result.status == "changed" else text
+    code = result.code if result.status == "changed" else text
+    # the included package is new: its submodules are among the files the plan writes
+    plan.failures += [f"{dest}: exports {n!r}, also the name of its submodule {n}: importing "
+                      "the submodule would replace the export; rename one of them"
+                      for n in shadowed_exports(code, submodule_names(posixpath.dirname(dest),
+                                                                      plan.writes))]
+    return code
