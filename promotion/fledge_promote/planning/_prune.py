@@ -25,11 +25,11 @@ from ..repository._config import PromoteConfig
 from ..repository._repo import Repo
 from ..repository._version import release_of
 from . import codemods as cm
-from ._include import _sorted_imports
 from ._paths import DottedMap, PathMap, resolve_relative
 from ._plan import Plan
 from ._promotion import _changelog, _verify, collect_mentions
 from ._rewrite import record, rewrite_repository
+from .inclusion._text import sort_imports
 from .pruning import (
     ExportEntry,
     Inits,
@@ -187,7 +187,7 @@ def _remove(repo: Repo, config: PromoteConfig, plan: Plan,
                        skip=plan.deletes + untouched, progress=progress)
     for path, text in list(plan.writes.items()):  # a rewritten import may be out of order now
         if path.endswith(".py") and before.get(path) != text:
-            plan.writes[path] = _sorted_imports(repo, plan, path, text)
+            plan.writes[path] = sort_imports(repo, plan, path, text)
     _changelog(repo, config, plan, f"- Removed the deprecated import paths due in {until}: "
                + ", ".join(f"`{old}` (use `{new}`)" for old, new in _by_old(
             renames, gone_modules)) + ".")
