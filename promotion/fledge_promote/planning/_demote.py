@@ -10,7 +10,8 @@ keep exporting the names through those shims as ``# deprecated import`` entries,
 tests move to the experimental tests, the docs page moves to the experimental navigation
 section and gains the experimental notice, the manifest (with fledge manifests) is
 experimental again, and the changelog says so. Shims that an earlier promotion left at the
-experimental path are replaced.
+experimental path are replaced. The moved tests' stage assertions follow the stage, and
+an export a submodule of the same name would shadow is refused, as in a promotion.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from ..repository._repo import Repo
 from ..repository._style import TargetStyle, licence_header, member_key
 from ..repository._version import release_of
 from ._demote_tests import moved_test_roots, stable_tests, tests_moving
+from ._layout import refuse_shadowed_exports
 from ._paths import DottedMap, PathMap
 from ._plan import Plan
 from ._promotion import _changelog, _style_for, _verify, collect_mentions, move_nav_entry
@@ -42,6 +44,7 @@ from ._rewrite import (
     rewrite_repository,
 )
 from ._shims import defined_names, shim_source
+from ._stage_tests import rewrite_stage_expectations
 
 __all__ = ["plan_demotion"]
 
@@ -165,6 +168,7 @@ def plan_demotion(
             "removal": None, "tests": tuple(paths.map(t) or t for t in source.manifest_tests)
             or None})
     rewrite_moved(repo, plan, code_moves + test_moves, mapping, mapping, new_inits, manifest)
+    rewrite_stage_expectations(repo, plan, test_moves, "stable", "experimental")
     if source.new_init is not None:
         record(plan, repo, f"{new_dir}/__init__.py", source.new_init)
     skip = [old for old, _ in code_moves + test_moves] + [new for _, new in onto_shims]
@@ -179,6 +183,7 @@ def plan_demotion(
     if config.docs_format == "doc-builder":
         _builder_references(repo, config, plan, source.names, f"experimental.{name}")
     _shims(repo, plan, source, code_moves, new_package, (version, removal), style)
+    refuse_shadowed_exports(repo, [*config.export_to, new_package], config.source_root, plan)
     _docs(repo, config, plan, source.docs_page, NOTICE.format(
         name=name, version=version, package=new_package))
     old_paths = ", ".join(f"`{m}`" for m in sorted(source.modules) if m != new_package)
