@@ -200,3 +200,65 @@ def test_demote_then_prune_on_a_package_layout_with_eager_exports(trl_repo):
                     "from trl.trainer import DPOTrainer", "from trl.trainer import FooTrainer",
                     "import trl.trainer.foo") == ["ok", "ok", "ImportError",
                                                   "ModuleNotFoundError"]
+
+
+# -- one warning per old import: the shim's FutureWarning, not the namespace's notice ----------
+
+# Runs ``statement`` recording every warning; prints each as "Category: text".
+RECORD = """
+    import warnings
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        {statement}
+    for w in caught:
+        print(f"{{w.category.__name__}}: {{w.message}}")
+    """
+
+
+def _warnings(root, statement: str) -> list[str]:
+    done = python(root, RECORD.format(statement=statement), ".")
+    assert done.returncode == 0, done.stderr
+    return done.stdout.splitlines()
+
+
+def test_the_demoted_shim_gives_one_warning_and_keeps_the_users_others(trl_repo):
+    root = trl_repo
+    _flat(root)
+    # like TRL 0.25: importing the experimental package warns a plain UserWarning
+    write(root, {"trl/experimental/__init__.py": '''
+        """Experimental features: may change in any release."""
+        import warnings
+
+        warnings.warn(
+            "Imports from 'trl.experimental' are unstable. Set TRL_QUIET=1 to hide this.",
+            UserWarning,
+            stacklevel=2,
+        )
+        '''})
+    commit_all(root, "the experimental package warns on import")
+    done = promote(root, "demote", "dpo", "--apply", "--json", "-q")
+    assert done.returncode == 0, done.stdout + done.stderr
+    shim = (root / "trl/trainer/dpo_trainer.py").read_text()
+    assert ('    warnings.filterwarnings(\n        "ignore",\n        message="Imports from '
+            "'trl\\\\.experimental' are unstable\",\n        category=UserWarning,\n    )\n"
+            "    from trl.experimental.dpo import dpo_trainer as _dpo_trainer\n") in shim, shim
+    for statement in ("from trl import DPOTrainer", "from trl.trainer import DPOConfig",
+                      "from trl.trainer.dpo_trainer import DPOTrainer"):
+        (warned,) = _warnings(root, statement)
+        assert warned.startswith("FutureWarning: trl.trainer.dpo_trainer moved back"), warned
+    # the user's own import of the namespace still gets its notice
+    (notice,) = _warnings(root, "import trl.experimental.dpo")
+    assert notice.startswith("UserWarning: Imports from 'trl.experimental' are unstable")
+
+    # a warning of the same category with other words, given while the new module is
+    # imported, is the user's: it stays
+    module = root / "trl/experimental/dpo/dpo_trainer.py"
+    module.write_text('import warnings\n\nwarnings.warn("torch is old", UserWarning)\n'
+                      + module.read_text())
+    assert _warnings(root, "from trl.trainer.dpo_trainer import DPOTrainer")[0] == (
+        "UserWarning: torch is old")
+
+    # prune still knows the shim by its shape
+    commit_all(root, "demoted")
+    plan = _prune(root, "0.5")
+    assert plan["deleted"] == ["trl/trainer/dpo_trainer.py"]

@@ -31,6 +31,7 @@ from ..repository._style import TargetStyle, licence_header, member_key
 from ..repository._version import release_of
 from ._demote_tests import moved_test_roots, stable_tests, tests_moving
 from ._layout import refuse_shadowed_exports
+from ._notice import experimental_notice
 from ._paths import DottedMap, PathMap
 from ._plan import Plan
 from ._promotion import _changelog, _style_for, _verify, collect_mentions, move_nav_entry
@@ -182,7 +183,7 @@ def plan_demotion(
                        needle=[name, *source.names], skip=skip, progress=progress)
     if config.docs_format == "doc-builder":
         _builder_references(repo, config, plan, source.names, f"experimental.{name}")
-    _shims(repo, plan, source, code_moves, new_package, (version, removal), style)
+    _shims(repo, config, plan, source, code_moves, new_package, (version, removal), style)
     refuse_shadowed_exports(repo, [*config.export_to, new_package], config.source_root, plan)
     _docs(repo, config, plan, source.docs_page, NOTICE.format(
         name=name, version=version, package=new_package))
@@ -316,10 +317,13 @@ def _shims_in_the_way(repo: Repo, new_dir: str, arriving: set[str]) -> list[str]
 # -- exports, shims, references, docs ----------------------------------------------------------
 
 
-def _shims(repo: Repo, plan: Plan, source: _Source, code_moves: list[tuple[str, str]],
-           new_package: str, versions: tuple[str, str], style: TargetStyle) -> None:
-    """A warning shim at every old Python module of the feature."""
+def _shims(repo: Repo, config: PromoteConfig, plan: Plan, source: _Source,
+           code_moves: list[tuple[str, str]], new_package: str, versions: tuple[str, str],
+           style: TargetStyle) -> None:
+    """A warning shim at every old Python module of the feature; its import of the new
+    module gives no experimental notice (the FutureWarning is the user's one warning)."""
     version, removal = versions
+    notice = experimental_notice(repo, config)
     texts = {source.modules[m]: repo.read(old) or "" for old, _new in code_moves
              if (m := repo.module_name(old)) in source.modules}
     for old, _new in code_moves:
@@ -342,7 +346,7 @@ def _shims(repo: Repo, plan: Plan, source: _Source, code_moves: list[tuple[str, 
         plan.writes[old] = shim_source(module, target, shim_from, message=message,
                                        version=version, removal=removal,
                                        style=style.with_header(header), action="demoted",
-                                       texts=texts)
+                                       texts=texts, quiet=notice)
         plan.originals.setdefault(old, repo.read(old))
     if code_moves:
         plan.notes.append(f"shims left at the old module paths warn with FutureWarning until "
