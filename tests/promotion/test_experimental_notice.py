@@ -6,13 +6,12 @@ from __future__ import annotations
 import textwrap
 
 import pytest
-
 from promote_helpers import python, write
 
 from fledge_promote.planning._notice import ExperimentalNotice, experimental_notice
 from fledge_promote.planning._shims import shim_source
-from fledge_promote.repository._config import PromoteConfig
 from fledge_promote.planning.pruning import read_module
+from fledge_promote.repository._config import PromoteConfig
 from fledge_promote.repository._repo import Repo
 from fledge_promote.repository._style import TargetStyle
 

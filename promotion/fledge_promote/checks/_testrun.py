@@ -60,8 +60,8 @@ class TestRun:
         return self.passed + self.failed + self.errors + self.skipped
 
     def no_tests_reason(self) -> str | None:
-        """``no test collected: pytest exited with status N (last line)`` when the run collected nothing, else
-        None: a run of zero tests proves nothing, and says so rather than a bare FAIL."""
+        """``no test collected: pytest exited with status N (its last line)`` when the run
+        collected nothing, else None: a run of zero tests proves nothing, and says so."""
         if self.total or self.timed_out:
             return None
         last = self.tail.splitlines()[-1].strip() if self.tail.strip() else ""

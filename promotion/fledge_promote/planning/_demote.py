@@ -29,8 +29,13 @@ from ..repository._features import SHIM_MARKER, find_docs_page, find_feature, pa
 from ..repository._repo import Repo
 from ..repository._style import TargetStyle, licence_header, member_key
 from ..repository._version import release_of
-from ._demote_tests import moved_test_roots, stable_tests, tests_moving
 from ._layout import refuse_shadowed_exports
+from ._moved_tests import (
+    moved_test_roots,
+    rewrite_stage_expectations,
+    stable_tests,
+    tests_moving,
+)
 from ._notice import experimental_notice
 from ._paths import DottedMap, PathMap
 from ._plan import Plan
@@ -45,7 +50,6 @@ from ._rewrite import (
     rewrite_repository,
 )
 from ._shims import defined_names, shim_source
-from ._stage_tests import rewrite_stage_expectations
 
 __all__ = ["plan_demotion"]
 

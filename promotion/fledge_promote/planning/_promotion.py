@@ -21,6 +21,7 @@ from ..repository._repo import Repo
 from ..repository._style import TargetStyle, licence_header, read_style
 from . import codemods as cm
 from ._layout import export_sources, new_stable_package, plan_layout, refuse_shadowed_exports
+from ._moved_tests import rewrite_stage_expectations
 from ._paths import DottedMap, PathMap
 from ._plan import Mention, Plan
 from ._rewrite import (
@@ -33,7 +34,6 @@ from ._rewrite import (
     rewrite_repository,
 )
 from ._shims import defined_names, shim_source
-from ._stage_tests import rewrite_stage_expectations
 
 __all__ = ["plan_promotion"]
 

@@ -84,7 +84,8 @@ def test_an_unknown_stage_is_refused():
 
 
 def demoted():
-    return RewriteStageExpectationsCommand("stable", "experimental", (), "fledge.ExperimentalWarning")
+    return RewriteStageExpectationsCommand("stable", "experimental", (),
+                                           "fledge.ExperimentalWarning")
 
 
 def test_demotion_restages_assertions_and_lists_what_expects_no_warning():

@@ -18,8 +18,8 @@ from ...repository._repo import Repo
 from .._paths import resolve_relative
 from ._records import Unsure
 
-__all__ = ["DEPRECATED_IMPORT", "DEPRECATED_TABLE", "ExportEntry", "Inits", "exports_of", "marked_but_real",
-           "read_inits"]
+__all__ = ["DEPRECATED_IMPORT", "DEPRECATED_TABLE", "ExportEntry", "Inits", "exports_of",
+           "marked_but_real", "read_inits"]
 
 DEPRECATED_IMPORT = "# deprecated import"
 DEPRECATED_TABLE = "_DEPRECATED_IMPORTS"  # demote's and promote's table for eager packages

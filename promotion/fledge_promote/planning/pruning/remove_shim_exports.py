@@ -21,8 +21,8 @@ class RemoveShimExportsCommand(PromoteCommand):
     without names, goes too), the ``from .module import Name`` statements at top level, in
     ``if TYPE_CHECKING:`` or in ``with`` blocks (a statement left without names goes), the
     entries of a ``_DEPRECATED_IMPORTS`` table (emptied, it goes with the ``__getattr__``
-    that reads it) and ``__all__`` entries. TRL marks such entries ``# deprecated import``; the comment goes
-    with its entry and never passes to a neighbour.
+    that reads it) and ``__all__`` entries. TRL marks such entries ``# deprecated import``;
+    the comment goes with its entry and never passes to a neighbour.
 
     Args:
         package: the dotted name of the package whose ``__init__`` this is.
