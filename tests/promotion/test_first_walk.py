@@ -65,9 +65,10 @@ def test_new_include_promote_ends_green(fledge_copy: Path, tmp_path: Path) -> No
                    f"\n{order}\nprint(type({NAME}).__name__, {NAME}(['a b']))", cwd=root,
                    check=True)
         assert got.stdout.strip() == "function [1.0]"
-    # the old path warns naming the path users import from, not an internal module
-    old = _run(python, "-W", "always::FutureWarning", "-c", f"import fledge_plugins.{NAME}",
-               cwd=root, check=True)
+    # the old path warns, on first use of a name, naming the path users import from, not
+    # an internal module
+    old = _run(python, "-W", "always::FutureWarning", "-c",
+               f"from fledge_plugins.{NAME} import {NAME}", cwd=root, check=True)
     version = promoted["plan"]["facts"]["promoted in"]
     assert (f"fledge_plugins.{NAME} was promoted to the stable API in {version}: import it "
             "from fledge_plugins.stable instead") in old.stderr.replace("\n", " ")

@@ -296,7 +296,8 @@ def _quietly(imports: str, notice: ExperimentalNotice | None, style: TargetStyle
         category = "_Notice"
     arguments = ['"ignore"', *([f"message={_literal(notice.message)}"] if notice.message
                                else []), f"category={category}"]
-    lines = ("with warnings.catch_warnings():\n"
+    # the block ends the import block above it: the style's blank lines follow that block
+    lines = ("\n" * (len(style.blank_after_imports) - 1) + "with warnings.catch_warnings():\n"
              "    # the experimental namespace's own notice: this import is the shim's\n"
              + (style.from_import(parent, [f"{last} as _Notice"], indent="    ") if parent
                 else "")
