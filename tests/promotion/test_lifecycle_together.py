@@ -15,7 +15,7 @@ def _flat(root) -> None:
     pyproject.write_text(pyproject.read_text() + 'stable_layout = "flat"\n')
 
 
-def test_demote_lists_the_tests_that_fail_on_any_warning(trl_repo):
+def test_demote_restages_the_moved_tests_and_lists_those_failing_on_any_warning(trl_repo):
     root = trl_repo
     _flat(root)
     write(root, {"tests/test_dpo_trainer.py": '''
@@ -35,6 +35,10 @@ def test_demote_lists_the_tests_that_fail_on_any_warning(trl_repo):
         @pytest.mark.filterwarnings("error::DeprecationWarning")
         def test_other_category():
             assert DPOTrainer()
+
+
+        def test_stage(record):
+            assert record.stage is Stage.STABLE
         '''})
     commit_all(root, "dpo tests")
     done = promote(root, "demote", "dpo", "--json", "-q")
@@ -46,6 +50,7 @@ def test_demote_lists_the_tests_that_fail_on_any_warning(trl_repo):
         "the test on any warning, and the experimental path now gives the experimental "
         "notice (ExperimentalWarning or the host's class); expect it with pytest.warns, or "
         "silence it there"], plan["notes"]
+    assert "+    assert record.stage is Stage.EXPERIMENTAL\n" in plan["diff"], plan["diff"]
 
 
 def test_demote_refuses_an_export_a_submodule_would_shadow(trl_repo):
@@ -262,3 +267,20 @@ def test_the_demoted_shim_gives_one_warning_and_keeps_the_users_others(trl_repo)
     commit_all(root, "demoted")
     plan = _prune(root, "0.5")
     assert plan["deleted"] == ["trl/trainer/dpo_trainer.py"]
+
+
+def test_promote_then_prune_on_a_lazy_flat_layout(trl_repo):
+    root = trl_repo
+    _flat(root)
+    commit_all(root, "flat")
+    done = promote(root, "foo", "--apply", "--json", "-q")
+    assert done.returncode == 0, done.stdout + done.stderr
+    commit_all(root, "promoted")
+    plan = _prune(root, "0.5.0")
+    assert sorted(plan["deleted"]) == ["trl/experimental/foo/__init__.py",
+                                       "trl/experimental/foo/foo_config.py",
+                                       "trl/experimental/foo/foo_trainer.py"]
+    assert _imports(root, "from trl.trainer import FooConfig, FooTrainer",
+                    "from trl.trainer.foo_trainer import FooTrainer",
+                    "from trl.experimental.foo import FooTrainer") == [
+        "ok", "ok", "ModuleNotFoundError"]
