@@ -320,9 +320,11 @@ def _rerun_tests(repo, config, plan, progress, output, args) -> int:
     run = run_tests(repo, config, tests, progress=progress)
     output["tests_after"] = run.to_dict()
     ok = not (run.failed or run.errors or run.timed_out) and run.passed > 0
+    if (reason := run.no_tests_reason()) is not None:
+        output["tests_after"]["reason"] = reason
     if not args.json:
         print(f"applied. tests at the new place: {run.counts()} "
-              f"({'pass' if ok else 'FAIL'})")
+              f"({'pass' if ok else 'FAIL'}{': ' + reason if reason else ''})")
         for line in run.failing_lines():
             print(line)
         if run.timed_out:

@@ -277,6 +277,43 @@ def test_demote_and_include_on_this_repository(promoted_copy, tmp_path):
     assert set(dead_links(root, "docs")) <= dead_before
 
 
+def test_promote_demote_prune_leaves_nothing_of_the_moves_on_this_repository(promoted_copy):
+    root = promoted_copy
+    done = promote(root, "demote", "word_count", "--removal", "0.4.0", "--apply", "--json",
+                   "-q")
+    assert done.returncode == 0, done.stdout + done.stderr
+    commit_all(root, "demoted")
+    pruned = promote(root, "prune", "--version", "0.4.0", "--apply", "--json", "-q")
+    assert pruned.returncode == 0, pruned.stdout + pruned.stderr
+    plan = json.loads(pruned.stdout)["plan"]
+    assert plan["failures"] == []
+    assert sorted(plan["deleted"]) == ["plugins/fledge_plugins/stable/word_count/__init__.py",
+                                       "plugins/fledge_plugins/stable/word_count/api.py"]
+    assert {s["rule"] for s in plan["facts"]["shims"]} == {"re-export module"}
+    _compiles(root, plan)
+    for path in (root / "plugins").rglob("*.py"):
+        text = path.read_text()
+        assert "fledge-promote: shim" not in text and "# deprecated import" not in text, path
+        assert "_DEPRECATED_IMPORTS" not in text, path
+    assert "word_count" not in (root / "plugins/fledge_plugins/stable/__init__.py").read_text()
+    used = python(root, """
+        from fledge_plugins.word_count.api import count_words
+        print(count_words("one two three"))
+        for statement in ("from fledge_plugins.stable.word_count.api import count_words",
+                          "from fledge_plugins.stable import count_words"):
+            try:
+                exec(statement, {})
+            except ImportError as exc:
+                print(type(exc).__name__)
+        """, "core", "plugins")
+    assert used.returncode == 0, used.stderr
+    assert used.stdout.split() == ["3", "ModuleNotFoundError", "ImportError"]
+    commit_all(root, "pruned")
+    again = promote(root, "prune", "--version", "0.4.0", "--json", "-q")
+    second = json.loads(again.stdout)["plan"]
+    assert (second["deleted"], second["changed"]) == ([], []), second
+
+
 def test_demote_refuses_what_is_not_there(trl_copy):
     done = promote(trl_copy, "demote", "nothing", "-q")
     assert done.returncode == 2

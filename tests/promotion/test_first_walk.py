@@ -65,8 +65,8 @@ def test_new_include_promote_ends_green(fledge_copy: Path, tmp_path: Path) -> No
                    f"\n{order}\nprint(type({NAME}).__name__, {NAME}(['a b']))", cwd=root,
                    check=True)
         assert got.stdout.strip() == "function [1.0]"
-    # the old path warns when its name is used, naming the path users import from, not an
-    # internal module
+    # the old path warns, on first use of a name, naming the path users import from, not
+    # an internal module
     old = _run(python, "-W", "always::FutureWarning", "-c",
                f"from fledge_plugins.{NAME} import {NAME}", cwd=root, check=True)
     version = promoted["plan"]["facts"]["promoted in"]

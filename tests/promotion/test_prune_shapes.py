@@ -251,3 +251,44 @@ def test_code_without_a_deprecation_warning_is_not_read_further():
             def run(self):
                 warnings.warn("slow", UserWarning)
         ''') is None
+
+
+def _pep_702_shim() -> str:
+    """The shim promote and demote write: ``if TYPE_CHECKING:`` stand-ins, a ``_MOVED``
+    table and a warning ``__getattr__`` (see _shims.py), without its marker comment."""
+    from fledge_promote.planning._shims import shim_source
+    from fledge_promote.repository._style import TargetStyle
+
+    text = shim_source(
+        "lib.old", "lib.stable.old", {"lib.stable.old": ["Thing", "helper", "LIMIT"]},
+        message="lib.old was promoted: import it from lib.stable.old. This shim will be "
+                "removed in 0.4.0.", version="0.2.0", removal="0.4.0", style=TargetStyle(),
+        texts={"lib.stable.old": "class Thing:\n    pass\n\n\ndef helper():\n    pass\n\n\n"
+                                 "LIMIT = 3\n"})
+    assert "if TYPE_CHECKING:" in text and "_MOVED = " in text and "@deprecated(" in text
+    return "\n".join(line for line in text.splitlines() if "fledge-promote: shim" not in line)
+
+
+def test_the_pep_702_shim_is_recognised_by_its_shape_not_its_marker():
+    reading = read(_pep_702_shim(), "lib/old.py", "lib.old")
+    assert reading.whole and reading.unsure == []
+    (shim,) = reading.shims
+    assert (shim.old, shim.new, shim.rule, shim.removal, shim.source) == (
+        "lib.old", "lib.stable.old", "re-export module", "0.4.0", "warning text")
+    assert shim.names == (("lib.old.LIMIT", "lib.stable.old.LIMIT"),
+                          ("lib.old.Thing", "lib.stable.old.Thing"),
+                          ("lib.old.helper", "lib.stable.old.helper"))
+
+
+def test_real_code_in_either_branch_of_the_pep_702_shim_is_not_a_shim():
+    shim = _pep_702_shim()
+    # the run time's branch computes something: real code
+    computed = shim.replace("    def __getattr__", "    TOTAL = sum(range(3))\n\n"
+                                                   "    def __getattr__")
+    # a stand-in with a body runs nothing, but is no stand-in: real code for type checkers
+    bodied = shim.replace("class Thing(_old.Thing): ...",
+                          "class Thing(_old.Thing):\n        size = 3")
+    for text in (computed, bodied):
+        assert text != shim
+        reading = read(text, "lib/old.py", "lib.old")
+        assert reading is None or not reading.whole and reading.shims == [], text

@@ -112,9 +112,7 @@ class TestsPassCheck:
                           "fix the failing tests (run pytest " + " ".join(context.feature.tests)
                           + ")", file=file, details={**details, "output": run.tail})
         if run.total == 0:
-            return failed(self.name, "pytest collected no tests"
-                          + (f" (exit status {run.returncode}): {run.tail.splitlines()[-1]}"
-                             if run.tail else ""),
+            return failed(self.name, run.no_tests_reason() or "no test collected",
                           "check that the test files are collected by pytest", file=file,
                           details={**details, "output": run.tail})
         if run.passed == 0:

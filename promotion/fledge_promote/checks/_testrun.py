@@ -20,6 +20,12 @@ __all__ = ["TestRun", "run_tests", "subprocess_env"]
 
 _HEARTBEAT = 15.0  # seconds between "still running" lines
 
+#: Given after the configured options, an empty keyword expression wins over a ``-k`` in the
+#: repository's ``addopts`` (TRL's ``-k "not experimental"`` deselects every test under
+#: tests/experimental/): pytest's ``deselect_by_keyword`` returns at once on an empty one.
+#: The tests named here are the feature's own, so none may be filtered away.
+_RUN_ALL = ("-k", "")
+
 
 @dataclass
 class TestRun:
@@ -52,6 +58,15 @@ class TestRun:
     @property
     def total(self) -> int:
         return self.passed + self.failed + self.errors + self.skipped
+
+    def no_tests_reason(self) -> str | None:
+        """``no test collected: pytest exited with status N (its last line)`` when the run
+        collected nothing, else None: a run of zero tests proves nothing, and says so."""
+        if self.total or self.timed_out:
+            return None
+        last = self.tail.splitlines()[-1].strip() if self.tail.strip() else ""
+        return (f"no test collected: pytest exited with status {self.returncode}"
+                + (f" ({last})" if last else ""))
 
     def counts(self) -> str:
         text = f"{self.passed} passed, {self.failed} failed, {self.skipped} skipped"
@@ -96,6 +111,9 @@ def run_tests(
 ) -> TestRun:
     """Run pytest on ``tests`` (paths relative to the repository), in its root.
 
+    The tests named run even when the repository's pytest ``addopts`` deselect them by
+    keyword (see ``_RUN_ALL``).
+
     Args:
         cover: a folder to measure line coverage of (with ``coverage run``), or None.
         progress: gets a line every few seconds while the tests run.
@@ -103,7 +121,7 @@ def run_tests(
     with tempfile.TemporaryDirectory(prefix="promote-tests-") as tmp:
         junit = Path(tmp) / "junit.xml"
         pytest_args = ["-m", "pytest", *tests, "-q", "-p", "no:cacheprovider",
-                       f"--junitxml={junit}", "-o", "junit_family=xunit2"]
+                       f"--junitxml={junit}", "-o", "junit_family=xunit2", *_RUN_ALL]
         data = Path(tmp) / ".coverage"
         if cover:
             command = [sys.executable, "-m", "coverage", "run", f"--data-file={data}",

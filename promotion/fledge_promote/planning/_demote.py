@@ -10,7 +10,8 @@ keep exporting the names through those shims as ``# deprecated import`` entries,
 tests move to the experimental tests, the docs page moves to the experimental navigation
 section and gains the experimental notice, the manifest (with fledge manifests) is
 experimental again, and the changelog says so. Shims that an earlier promotion left at the
-experimental path are replaced.
+experimental path are replaced. The moved tests' stage assertions follow the stage, and
+an export a submodule of the same name would shadow is refused, as in a promotion.
 """
 
 from __future__ import annotations
@@ -28,7 +29,14 @@ from ..repository._features import SHIM_MARKER, find_docs_page, find_feature, pa
 from ..repository._repo import Repo
 from ..repository._style import TargetStyle, licence_header, member_key
 from ..repository._version import release_of
-from ._demote_tests import moved_test_roots, stable_tests, tests_moving
+from ._layout import refuse_shadowed_exports
+from ._moved_tests import (
+    moved_test_roots,
+    rewrite_stage_expectations,
+    stable_tests,
+    tests_moving,
+)
+from ._notice import experimental_notice
 from ._paths import DottedMap, PathMap
 from ._plan import Plan
 from ._promotion import _changelog, _style_for, _verify, collect_mentions, move_nav_entry
@@ -165,6 +173,7 @@ def plan_demotion(
             "removal": None, "tests": tuple(paths.map(t) or t for t in source.manifest_tests)
             or None})
     rewrite_moved(repo, plan, code_moves + test_moves, mapping, mapping, new_inits, manifest)
+    rewrite_stage_expectations(repo, plan, test_moves, "stable", "experimental")
     if source.new_init is not None:
         record(plan, repo, f"{new_dir}/__init__.py", source.new_init)
     skip = [old for old, _ in code_moves + test_moves] + [new for _, new in onto_shims]
@@ -178,7 +187,8 @@ def plan_demotion(
                        needle=[name, *source.names], skip=skip, progress=progress)
     if config.docs_format == "doc-builder":
         _builder_references(repo, config, plan, source.names, f"experimental.{name}")
-    _shims(repo, plan, source, code_moves, new_package, (version, removal), style)
+    _shims(repo, config, plan, source, code_moves, new_package, (version, removal), style)
+    refuse_shadowed_exports(repo, [*config.export_to, new_package], config.source_root, plan)
     _docs(repo, config, plan, source.docs_page, NOTICE.format(
         name=name, version=version, package=new_package))
     old_paths = ", ".join(f"`{m}`" for m in sorted(source.modules) if m != new_package)
@@ -311,10 +321,13 @@ def _shims_in_the_way(repo: Repo, new_dir: str, arriving: set[str]) -> list[str]
 # -- exports, shims, references, docs ----------------------------------------------------------
 
 
-def _shims(repo: Repo, plan: Plan, source: _Source, code_moves: list[tuple[str, str]],
-           new_package: str, versions: tuple[str, str], style: TargetStyle) -> None:
-    """A warning shim at every old Python module of the feature."""
+def _shims(repo: Repo, config: PromoteConfig, plan: Plan, source: _Source,
+           code_moves: list[tuple[str, str]], new_package: str, versions: tuple[str, str],
+           style: TargetStyle) -> None:
+    """A warning shim at every old Python module of the feature; its import of the new
+    module gives no experimental notice (the FutureWarning is the user's one warning)."""
     version, removal = versions
+    notice = experimental_notice(repo, config)
     texts = {source.modules[m]: repo.read(old) or "" for old, _new in code_moves
              if (m := repo.module_name(old)) in source.modules}
     for old, _new in code_moves:
@@ -337,7 +350,7 @@ def _shims(repo: Repo, plan: Plan, source: _Source, code_moves: list[tuple[str, 
         plan.writes[old] = shim_source(module, target, shim_from, message=message,
                                        version=version, removal=removal,
                                        style=style.with_header(header), action="demoted",
-                                       texts=texts)
+                                       texts=texts, quiet=notice)
         plan.originals.setdefault(old, repo.read(old))
     if code_moves:
         plan.notes.append(f"shims left at the old module paths warn with FutureWarning until "

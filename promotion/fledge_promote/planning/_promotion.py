@@ -21,6 +21,7 @@ from ..repository._repo import Repo
 from ..repository._style import TargetStyle, licence_header, read_style
 from . import codemods as cm
 from ._layout import export_sources, new_stable_package, plan_layout, refuse_shadowed_exports
+from ._moved_tests import rewrite_stage_expectations
 from ._paths import DottedMap, PathMap
 from ._plan import Mention, Plan
 from ._rewrite import (
@@ -100,7 +101,7 @@ def plan_promotion(
             changes["tests"] = tuple(paths.map(t) or t for t in info.manifest.tests)
         manifest = (info.manifest_file, changes)
     rewrite_moved(repo, plan, plan.moves, mapping, docs_mapping, new_inits, manifest)
-    rewrite_stage_expectations(repo, plan, test_moves, "experimental", "stable", None)
+    rewrite_stage_expectations(repo, plan, test_moves, "experimental", "stable")
 
     # -- the rest of the repository -------------------------------------------------------
     # (names the experimental package exported stay, through the shim: lazy, warning on use)
@@ -213,33 +214,6 @@ def _exports(repo, config, info, plan, sources: dict[str, list[str]], style) -> 
         elif result.status == "changed":
             record(plan, repo, init, result.code)
         sources = {package: list(info.exports)}  # an outer package re-exports the inner one
-
-
-def rewrite_stage_expectations(repo: Repo, plan: Plan, test_moves: list[tuple[str, str]],
-                               old: str, new: str, new_warning: str | None) -> None:
-    """Rewrite what the stage change makes false in the moved tests (stage assertions, the
-    expected warning class), into ``plan``; each place that cannot be rewritten is a note,
-    shown before ``--apply``."""
-    for _old_path, path in test_moves:
-        text = plan.writes.get(path) or repo.read(_old_path)
-        if not path.endswith(".py") or text is None or not (
-                "Stage." in text or "Warning" in text):
-            continue
-        command = cm.RewriteStageExpectationsCommand(old, new, ("ExperimentalWarning",),
-                                                     new_warning)
-        result = cm.run_commands(path, text, [command])
-        if result.status == "failed":
-            plan.failures.append(f"{path}: {result.reason.strip().splitlines()[-1]}")
-        elif result.status == "changed":
-            plan.writes[path] = result.code or ""
-        lines = (result.code or text).splitlines()
-        for call in command.unrewritable:
-            first = call.splitlines()[0]
-            line = next((i for i, t in enumerate(lines, 1) if first in t), 0)
-            plan.notes.append(
-                f"{path}:{line}: `{first}` expects the {old} notice, which the {new} path "
-                f"no longer gives; assert the warning of the feature's stage instead "
-                f"(read it from the registry), or remove the expectation")
 
 
 def _docs(repo: Repo, config: PromoteConfig, info: FeatureInfo, plan: Plan,

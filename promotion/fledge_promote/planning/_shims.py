@@ -12,6 +12,7 @@ import ast
 import textwrap
 
 from ..repository._style import TargetStyle, member_key
+from ._notice import ExperimentalNotice
 
 __all__ = ["defined_names", "init_sources", "shim_source"]
 
@@ -185,7 +186,7 @@ _SIGNATURE_OF = '''
     ) -> Callable[[Callable[..., Any]], _F]: ...
 '''
 
-_RESERVED = {"_F", "_MOVED", "_signature_of"}
+_RESERVED = {"_F", "_MOVED", "_Notice", "_signature_of"}
 
 
 def _aliases(modules: list[str]) -> dict[str, str]:
@@ -284,9 +285,34 @@ def _module_imports(aliases: dict[str, str], style: TargetStyle) -> str:
                                     for parent, last, alias in split)
 
 
+def _quietly(imports: str, notice: ExperimentalNotice | None, style: TargetStyle) -> str:
+    """``imports`` inside a ``warnings.catch_warnings()`` that ignores ``notice`` only: the
+    new module's namespace notice is not the user's to see (they get the FutureWarning)."""
+    if notice is None:
+        return imports
+    category, parent, last = notice.category, "", ""
+    if "." in notice.category:
+        parent, _, last = notice.category.rpartition(".")
+        category = "_Notice"
+    arguments = ['"ignore"', *([f"message={_literal(notice.message)}"] if notice.message
+                               else []), f"category={category}"]
+    # the block ends the import block above it: the style's blank lines follow that block
+    lines = ("\n" * (len(style.blank_after_imports) - 1) + "with warnings.catch_warnings():\n"
+             "    # the experimental namespace's own notice: this import is the shim's\n"
+             + (style.from_import(parent, [f"{last} as _Notice"], indent="    ") if parent
+                else "")
+             + _call("    ", "warnings.filterwarnings", arguments, ")", style))
+    return lines + "".join(f"    {line}\n" if line else "\n" for line in imports.splitlines())
+
+
+def _literal(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def shim_source(old: str, new: str, sources: dict[str, list[str]], *, message: str,
                 version: str, removal: str, style: TargetStyle, action: str = "promoted",
-                texts: dict[str, str] | None = None) -> str:
+                texts: dict[str, str] | None = None,
+                quiet: ExperimentalNotice | None = None) -> str:
     """A module for old path ``old`` whose names are those of ``sources``, and warn.
 
     At run time each name is the object at its new place (``is`` holds, ``except`` and
@@ -309,6 +335,8 @@ def shim_source(old: str, new: str, sources: dict[str, list[str]], *, message: s
         action: ``promoted`` or ``demoted``.
         texts: the source of each module in ``sources``, to tell its classes and functions
             (see ``deprecatable_names``) from its other names; without it, none are.
+        quiet: the experimental namespace's notice, which the shim's own import of the new
+            modules ignores (a demotion's shim); None: they are imported plainly.
     """
     from ..repository._features import SHIM_MARKER
 
@@ -322,7 +350,7 @@ def shim_source(old: str, new: str, sources: dict[str, list[str]], *, message: s
     names = [n for listed in sources.values() for n in listed]
     if not names:
         imports = "".join(f"import {module}  # noqa: F401\n" for module in sorted(sources))
-        return _IMPORT_WARNS.format(**common, imports=imports,
+        return _IMPORT_WARNS.format(**common, imports=_quietly(imports, quiet, style),
                                     message=style.string_argument(message))
     listed_sources = {m: list(dict.fromkeys(names)) for m, names in sources.items() if names}
     aliases = _aliases(sorted(listed_sources))
@@ -330,7 +358,7 @@ def shim_source(old: str, new: str, sources: dict[str, list[str]], *, message: s
              if (kind := _kind(m, n, texts or {}))}
     homes = {n: aliases[m] for m, listed in sorted(listed_sources.items()) for n in listed}
     ordered = sorted(homes, key=member_key(style.order_by_type))
-    imports = _module_imports(aliases, style)
+    imports = _quietly(_module_imports(aliases, style), quiet, style)
     return _TEMPLATE.format(
         **common, imports=imports, after=style.blank_after_imports,
         all_line=style.string_list("__all__", ordered),

@@ -79,3 +79,58 @@ def test_a_type_checking_block_left_empty_gets_pass():
         if TYPE_CHECKING:
             pass
         ''')
+
+
+GETATTR = '''
+
+        def __getattr__(name: str):
+            if name in _DEPRECATED_IMPORTS:
+                import importlib
+
+                module = importlib.import_module(_DEPRECATED_IMPORTS[name], __name__)
+                return getattr(module, name)
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        '''
+
+
+def test_a_deprecated_imports_table_loses_the_entries_of_removed_shims():
+    assert transform('''
+        from .utils import pad
+
+
+        # Moved names: imported from the shim at their old path when first used (it warns).
+        _DEPRECATED_IMPORTS = {
+            "CPOTrainer": ".cpo_trainer",  # deprecated import
+            "WinRateCallback": ".judges",  # deprecated import
+        }
+        ''' + GETATTR, command()) == same('''
+        from .utils import pad
+
+
+        # Moved names: imported from the shim at their old path when first used (it warns).
+        _DEPRECATED_IMPORTS = {
+            "WinRateCallback": ".judges",  # deprecated import
+        }
+        ''' + GETATTR)
+
+
+def test_an_emptied_deprecated_imports_table_goes_with_its_getattr():
+    assert transform('''
+        from .utils import pad
+
+
+        # Moved names: imported from the shim at their old path when first used (it warns).
+        _DEPRECATED_IMPORTS = {
+            "CPOTrainer": ".cpo_trainer",  # deprecated import
+        }
+        ''' + GETATTR + '''
+
+        def helper():
+            return pad
+        ''', command()) == same('''
+        from .utils import pad
+
+
+        def helper():
+            return pad
+        ''')

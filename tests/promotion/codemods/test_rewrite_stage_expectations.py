@@ -81,3 +81,57 @@ def test_an_unknown_stage_is_refused():
     with pytest.raises(ValueError, match="stages must be among experimental, stable, "
                                          "deprecated; got 'beta' -> 'stable'"):
         RewriteStageExpectationsCommand("beta", "stable", (), None)
+
+
+def demoted():
+    return RewriteStageExpectationsCommand("stable", "experimental", (),
+                                           "fledge.ExperimentalWarning")
+
+
+def test_demotion_restages_assertions_and_lists_what_expects_no_warning():
+    command = demoted()
+    source = same('''
+        import warnings
+
+        import pytest
+        import fledge
+
+
+        @pytest.mark.filterwarnings("error")
+        def test_quiet(record):
+            assert record.feature.stage is fledge.Stage.STABLE
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                import word_variety
+            with pytest.warns(None):
+                import word_variety
+
+
+        @pytest.mark.filterwarnings("error::FutureWarning")
+        def test_other_filters():
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", DeprecationWarning)
+                warnings.filterwarnings("error", "x", FutureWarning)
+                warnings.filterwarnings("error", category=fledge.ExperimentalWarning)
+                warnings.simplefilter("ignore")
+        ''')
+    result = run_commands("t.py", source, [command])
+    assert result.status == "changed"
+    assert "assert record.feature.stage is fledge.Stage.EXPERIMENTAL\n" in result.code
+    assert command.expects_no_warning == [
+        'pytest.mark.filterwarnings("error")', 'warnings.simplefilter("error")',
+        "pytest.warns(None)",
+        'warnings.filterwarnings("error", category=fledge.ExperimentalWarning)']
+    assert command.unrewritable == []
+
+
+def test_a_promotion_lists_no_error_filter():
+    command = promoted()
+    result = run_commands("t.py", same('''
+        import warnings
+
+
+        def test_quiet():
+            warnings.simplefilter("error")
+        '''), [command])
+    assert result.status == "unchanged" and command.expects_no_warning == []

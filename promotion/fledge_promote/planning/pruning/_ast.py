@@ -151,3 +151,41 @@ def all_names(tree: ast.Module) -> set[str] | None:
             except ValueError:
                 return None
     return None
+
+
+def is_type_checking(test: ast.expr) -> bool:
+    """``if TYPE_CHECKING:`` / ``if typing.TYPE_CHECKING:``."""
+    return (dotted(test) or "").rpartition(".")[2] == "TYPE_CHECKING"
+
+
+def declares_only(body: list[ast.stmt]) -> bool:
+    """Statements for type checkers only: imports, assignments (``_F = TypeVar(...)``), and
+    classes and functions whose bodies are ``...`` (PEP 702 ``@deprecated`` stand-ins, a
+    signature stub). Nothing here runs, so nothing here can be real code."""
+    for node in body:
+        if isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            if not all(is_docstring(n) or is_empty(n) for n in node.body):
+                return False
+        elif isinstance(node, ast.If):
+            if not declares_only(node.body + node.orelse):
+                return False
+        elif not isinstance(node, (ast.Import, ast.ImportFrom, ast.Assign, ast.AnnAssign,
+                                   ast.Pass)) and not is_docstring(node):
+            return False
+    return True
+
+
+def moved_table(node: ast.stmt) -> dict[str, str] | None:
+    """``_MOVED = {"Name": _module, ...}``: each name to the local name of the module that
+    now holds it (a PEP 562 shim's ``__getattr__`` reads it); None for anything else."""
+    if not (isinstance(node, ast.Assign) and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name) and isinstance(node.value, ast.Dict)
+            and node.value.keys):
+        return None
+    table = {}
+    for key, value in zip(node.value.keys, node.value.values, strict=True):
+        if not (isinstance(key, ast.Constant) and isinstance(key.value, str)
+                and isinstance(value, ast.Name)):
+            return None
+        table[key.value] = value.id
+    return table

@@ -22,6 +22,8 @@ def drop_elements(node, elements: Sequence, keep: Sequence[bool]):
     """
     field = "names" if isinstance(node, (cst.Import, cst.ImportFrom)) else "elements"
     kept = [e for e, k in zip(elements, keep, strict=True) if k]
+    if not kept and elements:
+        return _emptied(node, field)
     if not kept or keep[-1]:
         return node.with_changes(**{field: kept})
     own = _first_line(kept[-1].comma)
@@ -39,6 +41,21 @@ def drop_elements(node, elements: Sequence, keep: Sequence[bool]):
     if isinstance(space, cst.ParenthesizedWhitespace):
         changes[closing_name] = closing.with_changes(whitespace_before=space.with_changes(
             first_line=own or cst.TrailingWhitespace()))
+    return node.with_changes(**changes)
+
+
+_OPENING = {cst.List: "lbracket", cst.Dict: "lbrace", cst.ImportFrom: "lpar"}
+
+
+def _emptied(node, field: str):
+    """``{}``, ``[]``: a sequence with no element left keeps no line (and no comment of a
+    dropped element, which LibCST holds in the closing bracket's whitespace)."""
+    changes: dict = {field: []}
+    for names, attribute in ((_OPENING, "whitespace_after"), (_CLOSING, "whitespace_before")):
+        bracket = getattr(node, names.get(type(node), ""), None)
+        if bracket is not None and not isinstance(bracket, list) and hasattr(bracket, attribute):
+            changes[names[type(node)]] = bracket.with_changes(
+                **{attribute: cst.SimpleWhitespace("")})
     return node.with_changes(**changes)
 
 

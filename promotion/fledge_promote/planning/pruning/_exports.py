@@ -1,5 +1,6 @@
 """The export entries that point at shims: a package ``__init__``'s lazy ``_import_structure``
-names, its ``from .module import Name`` lines (TRL's ``if TYPE_CHECKING:`` block) and its
+names, its ``from .module import Name`` lines (TRL's ``if TYPE_CHECKING:`` block), the
+``_DEPRECATED_IMPORTS`` table promote and demote give an eagerly importing package, and its
 ``__all__``. TRL marks them ``# deprecated import``; entries that point at a removed module
 go whether marked or not (else the package would fail to import them).
 
@@ -17,10 +18,11 @@ from ...repository._repo import Repo
 from .._paths import resolve_relative
 from ._records import Unsure
 
-__all__ = ["DEPRECATED_IMPORT", "ExportEntry", "Inits", "exports_of", "marked_but_real",
-           "read_inits"]
+__all__ = ["DEPRECATED_IMPORT", "DEPRECATED_TABLE", "ExportEntry", "Inits", "exports_of",
+           "marked_but_real", "read_inits"]
 
 DEPRECATED_IMPORT = "# deprecated import"
+DEPRECATED_TABLE = "_DEPRECATED_IMPORTS"  # demote's and promote's table for eager packages
 
 
 @dataclass(frozen=True)
@@ -66,8 +68,9 @@ def _init_exports(path: str, package: str, text: str) -> list[_Export]:
                 if base and alias.name != "*":
                     found.append(_Export(path, alias.lineno, package, base, alias.name,
                                          alias.asname or alias.name))
-        elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Dict) and any(
-                isinstance(t, ast.Name) and t.id == "_import_structure" for t in node.targets):
+        elif _assigns(node, DEPRECATED_TABLE):
+            found += _table_exports(path, package, node.value)
+        elif _assigns(node, "_import_structure"):
             for key, value in zip(node.value.keys, node.value.values, strict=True):
                 if not (isinstance(key, ast.Constant) and isinstance(key.value, str)
                         and isinstance(value, (ast.List, ast.Tuple))):
@@ -76,6 +79,29 @@ def _init_exports(path: str, package: str, text: str) -> list[_Export]:
                     if isinstance(item, ast.Constant) and isinstance(item.value, str):
                         found.append(_Export(path, item.lineno, package,
                                              f"{package}.{key.value}", item.value, item.value))
+    return found
+
+
+def _assigns(node: ast.stmt, name: str) -> bool:
+    """``name = {...}``."""
+    return isinstance(node, ast.Assign) and isinstance(node.value, ast.Dict) and any(
+        isinstance(t, ast.Name) and t.id == name for t in node.targets)
+
+
+def _table_exports(path: str, package: str, table: ast.Dict) -> list[_Export]:
+    """``_DEPRECATED_IMPORTS = {"Name": ".module"}``: what an eagerly importing package
+    imports lazily, through its ``__getattr__``, from the shim at ``module``."""
+    found = []
+    for key, value in zip(table.keys, table.values, strict=True):
+        if not (isinstance(key, ast.Constant) and isinstance(key.value, str)
+                and isinstance(value, ast.Constant) and isinstance(value.value, str)):
+            continue
+        relative = value.value
+        level = len(relative) - len(relative.lstrip("."))
+        module = resolve_relative(package, True, level, relative[level:] or None) if level \
+            else relative
+        if module:
+            found.append(_Export(path, key.lineno, package, module, key.value, key.value))
     return found
 
 

@@ -9,13 +9,16 @@ import re
 from .._paths import resolve_relative
 from ._ast import (
     all_names,
+    declares_only,
     delegate,
     dotted,
     is_docstring,
     is_empty,
     is_neutral,
+    is_type_checking,
     is_warn,
     message,
+    moved_table,
     only_warns_then_delegates,
     text_of,
     warn_call,
@@ -60,6 +63,7 @@ class _Reader:
         self.plain: dict[str, str] = {}  # ``import a.b``: what it makes importable
         self.modules: set[str] = set()  # local names bound by ``import``, never re-exports
         self.stars: set[str] = set()  # ``from a import *``
+        self.moved: list[tuple[str, str]] = []  # a ``_MOVED`` table's (old, new)
         marker = _MARKER.search(text)
         self.marker = marker.group(3).strip() if marker else None
         self.reading = ModuleReading(path, module)
@@ -75,17 +79,7 @@ class _Reader:
         for index, node in enumerate(tree.body):
             if index == 0 and is_docstring(node):
                 continue
-            if is_neutral(node):
-                continue
-            call = warn_call(node)
-            if call is not None:
-                module_warnings.append(call)
-                continue
-            if isinstance(node, ast.FunctionDef) and node.name in ("__getattr__", "__dir__"):
-                # PEP 562: a module that warns when one of its names is used, not at import
-                module_warnings += [c for c in self._warn_calls(node)]
-                continue
-            if not self._definition(node):
+            if not self._shim_statement(node, module_warnings):
                 real = True
         reading = self.reading
         if module_warnings:
@@ -94,6 +88,30 @@ class _Reader:
             return None
         reading.whole = not real and bool(reading.shims)
         return reading
+
+    def _shim_statement(self, node: ast.stmt, module_warnings: list[ast.Call]) -> bool:
+        """Whether top-level ``node`` belongs in a shim (recording what it holds); False
+        for real code."""
+        if is_neutral(node):
+            return True
+        call = warn_call(node)
+        if call is not None:
+            module_warnings.append(call)
+            return True
+        if isinstance(node, ast.FunctionDef) and node.name in ("__getattr__", "__dir__"):
+            # PEP 562: a module that warns when one of its names is used, not at import
+            module_warnings += [c for c in self._warn_calls(node)]
+            return True
+        if isinstance(node, ast.If) and is_type_checking(node.test) and declares_only(
+                node.body):
+            # PEP 702 stand-ins for type checkers; the run time's branch is the shim's
+            return all([self._shim_statement(n, module_warnings) for n in node.orelse])
+        table = moved_table(node)
+        if table is not None and all(local in self.origins for local in table.values()):
+            self.moved += [(f"{self.module}.{name}", f"{self.origins[local]}.{name}")
+                           for name, local in table.items()]
+            return True
+        return self._definition(node)
 
     def _module_warning(self, tree: ast.Module, calls: list[ast.Call], docstring: str,
                         real: bool) -> None:
@@ -126,7 +144,7 @@ class _Reader:
                     ("warnings.", "typing", "__future__")):
                 continue
             names.append((f"{self.module}.{local}", origin))
-        return sorted(names)
+        return sorted(dict(names + self.moved).items())
 
     # -- definitions ---------------------------------------------------------------------------
 

@@ -12,14 +12,17 @@ from ._elements import drop_elements
 
 __all__ = ["RemoveShimExportsCommand"]
 
+_TABLE = "_DEPRECATED_IMPORTS"
+
 
 class RemoveShimExportsCommand(PromoteCommand):
     """Removes the export entries of a package ``__init__`` that point at removed shims:
     the names of a lazy ``_import_structure`` dictionary (a key whose module is gone, or left
     without names, goes too), the ``from .module import Name`` statements at top level, in
-    ``if TYPE_CHECKING:`` or in ``with`` blocks (a statement left without names goes), and
-    ``__all__`` entries. TRL marks such entries ``# deprecated import``; the comment goes
-    with its entry and never passes to a neighbour.
+    ``if TYPE_CHECKING:`` or in ``with`` blocks (a statement left without names goes), the
+    entries of a ``_DEPRECATED_IMPORTS`` table (emptied, it goes with the ``__getattr__``
+    that reads it) and ``__all__`` entries. TRL marks such entries ``# deprecated import``;
+    the comment goes with its entry and never passes to a neighbour.
 
     Args:
         package: the dotted name of the package whose ``__init__`` this is.
@@ -36,6 +39,7 @@ class RemoveShimExportsCommand(PromoteCommand):
         self.removed_modules = frozenset(removed_modules)
         self.dropped: list[str] = []
         self._trimmed = False
+        self._emptied_table = False
 
     def _gone(self, module: str | None, name: str | None) -> bool:
         if module is None or name is None:
@@ -55,6 +59,10 @@ class RemoveShimExportsCommand(PromoteCommand):
         targets = [dotted_name(t.target) for t in updated.targets]
         if "_import_structure" in targets and isinstance(updated.value, cst.Dict):
             return updated.with_changes(value=self._structure(updated.value))
+        if _TABLE in targets and isinstance(updated.value, cst.Dict):
+            value = self._table(updated.value)
+            self._emptied_table = not value.elements
+            return updated.with_changes(value=value)
         if "__all__" in targets and isinstance(updated.value, (cst.List, cst.Tuple)):
             elements = updated.value.elements
             keep = [not self._gone(self.package, _string(e.value)) for e in elements]
@@ -80,6 +88,29 @@ class RemoveShimExportsCommand(PromoteCommand):
                 value=drop_elements(element.value, names, kept)))
             keep.append(True)
         return drop_elements(value, entries, keep)
+
+    def _table(self, value: cst.Dict) -> cst.Dict:
+        """``_DEPRECATED_IMPORTS``: ``"Name": ".module"`` entries, imported from the shim at
+        ``module`` by the package's ``__getattr__``."""
+        keep = []
+        for element in value.elements:
+            name = _string(element.key) if isinstance(element, cst.DictElement) else None
+            target = _string(element.value) if name else None
+            level = len(target) - len(target.lstrip(".")) if target else 0
+            module = (resolve_relative(self.package, True, level, target[level:] or None)
+                      if level else target)
+            keep.append(not self._gone(module, name))
+        return drop_elements(value, value.elements, keep)
+
+    def leave_Module(self, original: cst.Module, updated: cst.Module) -> cst.Module:
+        """An emptied ``_DEPRECATED_IMPORTS`` goes, with the ``__getattr__`` that read it
+        (and the comment that led it)."""
+        if not self._emptied_table:
+            return updated
+        body = [stmt for stmt in updated.body if not _is_table(stmt)
+                and not (isinstance(stmt, cst.FunctionDef) and stmt.name.value == "__getattr__"
+                         and _TABLE in cst.Module([stmt]).code)]
+        return updated.with_changes(body=body)
 
     def leave_ImportFrom(self, original: cst.ImportFrom, updated: cst.ImportFrom
                          ) -> cst.ImportFrom | cst.RemovalSentinel:
@@ -128,3 +159,12 @@ def _string(node: cst.BaseExpression | None) -> str | None:
         value = node.evaluated_value
         return value if isinstance(value, str) else None
     return None
+
+
+def _is_table(stmt: cst.BaseStatement) -> bool:
+    """``_DEPRECATED_IMPORTS = {}``, once its entries went."""
+    if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
+        return False
+    small = stmt.body[0]
+    return isinstance(small, cst.Assign) and isinstance(small.value, cst.Dict) and not (
+        small.value.elements) and _TABLE in [dotted_name(t.target) for t in small.targets]
