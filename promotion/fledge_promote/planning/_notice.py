@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from ..repository._config import PromoteConfig
 from ..repository._repo import Repo
 from ._paths import resolve_relative
+from .pruning._ast import dotted
 
 __all__ = ["ExperimentalNotice", "experimental_notice"]
 
@@ -60,7 +61,7 @@ def experimental_notice(repo: Repo, config: PromoteConfig) -> ExperimentalNotice
         call = node.value if isinstance(node, ast.Expr) else getattr(node, "value", None)
         if not isinstance(call, ast.Call):
             continue
-        name = _dotted(call.func)
+        name = dotted(call.func)
         if name in ("warnings.warn", "warn") and len(call.args) >= 2:
             category = _category(call.args[1], origins)
             if category:
@@ -96,14 +97,6 @@ def _imported(tree: ast.Module, package: str) -> dict[str, str]:
     return origins
 
 
-def _dotted(node: ast.expr) -> str | None:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        left = _dotted(node.value)
-        return None if left is None else f"{left}.{node.attr}"
-    return None
-
 
 def _resolved(name: str, origins: dict[str, str]) -> str:
     head, _, rest = name.partition(".")
@@ -113,7 +106,7 @@ def _resolved(name: str, origins: dict[str, str]) -> str:
 
 def _category(node: ast.expr, origins: dict[str, str]) -> str | None:
     """A builtin warning class by name, or the dotted path of an imported one."""
-    name = _dotted(node)
+    name = dotted(node)
     if name is None:
         return None
     builtin = getattr(builtins, name, None)

@@ -7,7 +7,6 @@ from .deprecate_exports import DEPRECATED_IMPORT, DeprecateExportsCommand
 from .fix_relative_imports import FixRelativeImportsCommand
 from .make_imports_relative import MakeImportsRelativeCommand
 from .mark_deprecated import MarkDeprecatedCommand
-from .remove_exports import RemoveExportsCommand
 from .rewrite_docstring_references import RewriteDocstringReferencesCommand
 from .rewrite_dotted_strings import RewriteDottedStringsCommand
 from .rewrite_imports import RewriteImportsCommand
@@ -26,7 +25,6 @@ __all__ = [
     "FixRelativeImportsCommand",
     "MakeImportsRelativeCommand",
     "MarkDeprecatedCommand",
-    "RemoveExportsCommand",
     "RewriteDocstringReferencesCommand",
     "RewriteDottedStringsCommand",
     "RewriteImportsCommand",

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import libcst as cst
 
-__all__ = ["PromoteCommand", "SkipFile", "dotted_name", "dotted_node", "string_literal"]
+__all__ = ["PromoteCommand", "SkipFile", "dotted_name", "dotted_node", "drop_elements",
+           "string_literal"]
 
 # visit_<Node>_<attribute>: LibCST node classes are CamelCase, without underscores.
 _ATTRIBUTE_HANDLER = re.compile(r"^(visit|leave)_[A-Z][A-Za-z0-9]*_\w+$")
@@ -98,3 +100,15 @@ class PromoteCommand(cst.CSTTransformer):
     def transform_module(self, tree: cst.Module) -> cst.Module:
         """The command applied to ``tree``: a new tree (LibCST's trees are immutable)."""
         return tree.visit(self)
+
+
+def drop_elements(elements: Sequence, keep: list[bool]) -> list:
+    """``elements`` (list items, dict entries, import aliases) without the unkept ones.
+
+    The last element's comma (none, or a trailing one) passes to the new last element, so
+    ``["A", "B"]`` without ``B`` reads ``["A"]`` and a one-per-line list keeps its layout.
+    """
+    kept = [e for e, k in zip(elements, keep, strict=True) if k]
+    if kept and elements and not keep[-1]:
+        kept[-1] = kept[-1].with_changes(comma=elements[-1].comma)
+    return kept

@@ -8,8 +8,7 @@ from collections.abc import Iterable, Mapping
 
 import libcst as cst
 
-from ._helpers import PromoteCommand, dotted_name, string_literal
-from .remove_exports import _drop
+from ._helpers import PromoteCommand, dotted_name, drop_elements, string_literal
 
 __all__ = ["DEPRECATED_IMPORT", "DeprecateExportsCommand"]
 
@@ -101,11 +100,11 @@ class DeprecateExportsCommand(PromoteCommand):
                 kept = [e for e in element.value.elements  # type: ignore[union-attr]
                         if not _is(e, mine)]
                 element = element.with_changes(value=element.value.with_changes(  # type: ignore[union-attr]
-                    elements=_drop(element.value.elements,  # type: ignore[union-attr]
+                    elements=drop_elements(element.value.elements,  # type: ignore[union-attr]
                                    [not _is(e, mine) for e in element.value.elements])))  # type: ignore[union-attr]
                 elements.append(element)
                 keep.append(bool(kept))
-        elements = _drop(elements, keep)
+        elements = drop_elements(elements, keep)
         for module, names in sorted(leaving.items()):
             value = cst.parse_expression("[" + ", ".join(f'"{n}"' for n in names) + "]")
             entry = cst.DictElement(key=string_literal(module), value=value,
@@ -152,7 +151,7 @@ class DeprecateExportsCommand(PromoteCommand):
                 leaving.setdefault(self.shims[name], []).append(name)
             left = [a for a in imp.names if _alias(a) not in mine]  # type: ignore[union-attr]
             if left:
-                out.append(stmt.with_changes(body=[imp.with_changes(names=_drop(
+                out.append(stmt.with_changes(body=[imp.with_changes(names=drop_elements(
                     imp.names, [_alias(a) not in mine for a in imp.names]))]))  # type: ignore[union-attr]
         for module, names in sorted(leaving.items()):
             line = cst.parse_statement(
@@ -186,7 +185,7 @@ class DeprecateExportsCommand(PromoteCommand):
         keep = [_alias(a) not in mine for a in updated.names]
         if not any(keep):
             return cst.RemoveFromParent()
-        return updated.with_changes(names=_drop(updated.names, keep))
+        return updated.with_changes(names=drop_elements(updated.names, keep))
 
     def leave_SimpleStatementLine(self, original: cst.SimpleStatementLine,
                                   updated: cst.SimpleStatementLine
