@@ -15,34 +15,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from trl_copy import _from_sdist, _write, git, sdist
+from trl_copy import TESTS as TRL_COPY_TESTS
+from trl_copy import TRL_LAYOUT_SECTION, _from_sdist, _write, git, sdist
 
 VERSION = "0.25.0"
 DEVELOPING = "0.26.0.dev0"
 
 # docs/promote.md's "A repository laid out like TRL", with what the tests need besides.
-PROMOTE_SECTION = """
-[tool.fledge.promote]
-source_root = "."
-experimental_package = "trl.experimental"
-stable_package = "trl.trainer"
-stable_layout = "flat"
-export_to = ["trl.trainer", "trl"]
-public_aliases = []
-manifests = "none"
-experimental_tests = ["tests/experimental/test_{name}*.py"]
-stable_tests = "tests"
-docs_dir = "docs/source"
-docs_pages = ["docs/source/{name}.md", "docs/source/{name}_trainer.md"]
-docs_format = "doc-builder"
-nav_file = "docs/source/_toctree.yml"
-experimental_section = "Experimental"
-stable_section = "Trainers"
-changelog = ""
-docs_release_url = "https://huggingface.co/docs/trl/v{version}/en/{page}"
+PROMOTE_SECTION = TRL_LAYOUT_SECTION + """
 min_age_days = 0
 skip_checks = ["coverage", "docs-examples", "api-stable"]
-python_path = ["."]
 tests_timeout = 300
 """
 
@@ -128,17 +110,7 @@ DOCS = {
 TESTS = {
     "tests/__init__.py": "",
     "tests/experimental/__init__.py": "",
-    "tests/testing_utils.py": '''
-        import pytest
-
-
-        class TrlTestCase:
-            """Gives each test a temporary output folder, as TRL's tests expect."""
-
-            @pytest.fixture(autouse=True)
-            def set_tmp_dir(self, tmp_path):
-                self.tmp_dir = str(tmp_path)
-        ''',
+    "tests/testing_utils.py": TRL_COPY_TESTS["tests/testing_utils.py"],
     "tests/test_cpo_trainer.py": '''
         from trl import CPOConfig, CPOTrainer
         from trl.trainer.base_trainer import BaseTrainer

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from trl_copy import _from_sdist, _write, git, sdist
+from trl_copy import TRL_LAYOUT_SECTION, _from_sdist, _write, git, sdist
 
 VERSION = "0.28.0"
 DEVELOPING = "0.29.0.dev0"
@@ -34,27 +34,7 @@ SHIM_MODULES = sorted([
 #: head models, the model wrapper, mergekit's three, and WinRateCallback in callbacks.py.
 SHIM_COUNT = 18 + 8 + 2 + 1 + 3 + 1
 
-PROMOTE_SECTION = """
-[tool.fledge.promote]
-source_root = "."
-experimental_package = "trl.experimental"
-stable_package = "trl.trainer"
-stable_layout = "flat"
-export_to = ["trl.trainer", "trl"]
-public_aliases = []
-manifests = "none"
-experimental_tests = ["tests/experimental/test_{name}*.py"]
-stable_tests = "tests"
-docs_dir = "docs/source"
-docs_pages = ["docs/source/{name}.md", "docs/source/{name}_trainer.md"]
-docs_format = "doc-builder"
-nav_file = "docs/source/_toctree.yml"
-experimental_section = "Experimental"
-stable_section = "Trainers"
-changelog = ""
-docs_release_url = "https://huggingface.co/docs/trl/v{version}/en/{page}"
-python_path = ["."]
-"""
+PROMOTE_SECTION = TRL_LAYOUT_SECTION
 
 FILES = {
     "docs/source/_toctree.yml": """

@@ -47,6 +47,30 @@ lines-after-imports = 2
 known-first-party = ["trl"]
 """
 
+# docs/promote.md's "A repository laid out like TRL", as a maintainer would write it for
+# TRL's own repository: the release copies (trl_025_copy, trl_028_copy) start from it.
+TRL_LAYOUT_SECTION = """
+[tool.fledge.promote]
+source_root = "."
+experimental_package = "trl.experimental"
+stable_package = "trl.trainer"
+stable_layout = "flat"
+export_to = ["trl.trainer", "trl"]
+public_aliases = []
+manifests = "none"
+experimental_tests = ["tests/experimental/test_{name}*.py"]
+stable_tests = "tests"
+docs_dir = "docs/source"
+docs_pages = ["docs/source/{name}.md", "docs/source/{name}_trainer.md"]
+docs_format = "doc-builder"
+nav_file = "docs/source/_toctree.yml"
+experimental_section = "Experimental"
+stable_section = "Trainers"
+changelog = ""
+docs_release_url = "https://huggingface.co/docs/trl/v{version}/en/{page}"
+python_path = ["."]
+"""
+
 PROMOTE_SECTION = """
 [tool.fledge.promote]
 source_root = "."
