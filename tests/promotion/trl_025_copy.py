@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from trl_copy import TESTS as TRL_COPY_TESTS
-from trl_copy import TRL_LAYOUT_SECTION, _from_sdist, _write, git, sdist
+from trl_copy import TRL_LAYOUT_SECTION, build_release_copy
 
 VERSION = "0.25.0"
 DEVELOPING = "0.26.0.dev0"
@@ -182,18 +182,4 @@ TESTS = {
 def build_trl_025_copy(root: Path) -> Path | None:
     """A git repository at ``root`` from TRL 0.25.0's sdist; None when it cannot be fetched
     (offline): the caller skips."""
-    archive = sdist(VERSION)
-    if archive is None:
-        return None
-    root.mkdir(parents=True)
-    _from_sdist(archive, root, VERSION)
-    (root / "VERSION").write_text(DEVELOPING + "\n", encoding="utf-8")
-    pyproject = root / "pyproject.toml"
-    pyproject.write_text(pyproject.read_text(encoding="utf-8") + PROMOTE_SECTION,
-                         encoding="utf-8")
-    _write(root, {**DOCS, **TESTS})
-    (root / ".gitignore").write_text("__pycache__/\n*.pyc\n.ruff_cache/\n")
-    git(root, "init", "-q", "-b", "main")
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", f"trl {VERSION} from its sdist, developing {DEVELOPING}")
-    return root
+    return build_release_copy(root, VERSION, DEVELOPING, PROMOTE_SECTION, {**DOCS, **TESTS})

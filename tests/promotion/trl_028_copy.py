@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from trl_copy import TRL_LAYOUT_SECTION, _from_sdist, _write, git, sdist
+from trl_copy import TRL_LAYOUT_SECTION, build_release_copy
 
 VERSION = "0.28.0"
 DEVELOPING = "0.29.0.dev0"
@@ -97,21 +97,7 @@ FILES = {
 
 def build_trl_028_copy(root: Path) -> Path | None:
     """A git repository at ``root`` from TRL 0.28.0's sdist; None when it cannot be had."""
-    archive = sdist(VERSION)
-    if archive is None:
-        return None
-    root.mkdir(parents=True)
-    _from_sdist(archive, root, VERSION)
-    (root / "VERSION").write_text(DEVELOPING + "\n", encoding="utf-8")
-    pyproject = root / "pyproject.toml"
-    pyproject.write_text(pyproject.read_text(encoding="utf-8") + PROMOTE_SECTION,
-                         encoding="utf-8")
-    _write(root, FILES)
-    (root / ".gitignore").write_text("__pycache__/\n*.pyc\n.ruff_cache/\n")
-    git(root, "init", "-q", "-b", "main")
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", f"trl {VERSION} from its sdist, developing {DEVELOPING}")
-    return root
+    return build_release_copy(root, VERSION, DEVELOPING, PROMOTE_SECTION, FILES)
 
 
 #: Run before importing the copy: TRL 0.28's ``import_utils`` takes transformers 4's

@@ -312,6 +312,27 @@ def git(root: Path, *args: str) -> str:
                           text=True, env=env).stdout
 
 
+def build_release_copy(root: Path, version: str, developing: str, section: str,
+                       files: dict[str, str]) -> Path | None:
+    """A git repository at ``root`` from TRL ``version``'s sdist, developing ``developing``,
+    with ``section`` appended to its pyproject and ``files`` written beside its package;
+    None when the sdist cannot be fetched (offline): the caller skips."""
+    archive = sdist(version)
+    if archive is None:
+        return None
+    root.mkdir(parents=True)
+    _from_sdist(archive, root, version)
+    (root / "VERSION").write_text(developing + "\n", encoding="utf-8")
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text(encoding="utf-8") + section, encoding="utf-8")
+    _write(root, files)
+    (root / ".gitignore").write_text("__pycache__/\n*.pyc\n.ruff_cache/\n")
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", f"trl {version} from its sdist, developing {developing}")
+    return root
+
+
 def build_trl_copy(root: Path) -> tuple[Path, str]:
     """A git repository at ``root`` from TRL's real package; returns it and the source
     (``sdist`` or ``site-packages``)."""
